@@ -1,0 +1,31 @@
+# Every target creates .venv with uv (from the committed uv.lock) when it is missing.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STUDENTS ?= 300
+
+.PHONY: demo up test bench lint clean
+
+$(BIN)/steward: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	python3 -m uv sync --frozen
+	@touch $@
+
+demo: $(BIN)/steward  ## generate a small institution and run every DAG through Airflow
+	$(BIN)/steward demo --students $(STUDENTS)
+
+up: $(BIN)/steward  ## Airflow standalone with our DAGs; prints the address and login
+	$(BIN)/steward up
+
+test: $(BIN)/steward  ## the whole test suite
+	$(BIN)/pytest
+
+bench: $(BIN)/steward  ## every benchmark; prints one table per stage
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(BIN)/steward
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf .steward .pytest_cache .ruff_cache

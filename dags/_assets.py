@@ -1,0 +1,5 @@
+"""Assets that connect the DAGs: each names a zone a DAG has just changed."""
+
+from airflow.sdk import Asset
+
+RAW = Asset("steward_raw", uri="steward://identified/raw")

@@ -1,0 +1,56 @@
+"""The environment our Airflow runs in: its home under STEWARD_HOME, our DAG and plugin
+folders, no example DAGs, no telemetry (this platform runs without outbound network)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from steward import stores
+
+REPO = Path(__file__).resolve().parents[2]
+POOLS = {stores.pool_name(s): f"one writer at a time for {s}.duckdb" for s in stores.STORES}
+
+
+def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    steward_home = stores.home()
+    env["STEWARD_HOME"] = str(steward_home)
+    env.setdefault("AIRFLOW_HOME", str(steward_home / "airflow"))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
+    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+    env.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+    env.setdefault("SCARF_ANALYTICS", "false")
+    env.setdefault("DO_NOT_TRACK", "true")
+    # The DAG files import `steward` and `_`-prefixed helpers beside them.
+    paths = [str(REPO / "include"), str(REPO / "dags")]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    # `airflow standalone` spawns `airflow` from PATH: put this environment's bin first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def airflow(*args: str, env: dict[str, str] | None = None, log: Path | None = None) -> int:
+    """Run the `airflow` command of this environment; output goes to `log` when given."""
+    command = [str(Path(sys.executable).parent / "airflow"), *args]
+    env = env or airflow_env()
+    if log is None:
+        return subprocess.run(command, env=env, check=False).returncode
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        return subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
+
+
+def prepare(env: dict[str, str], log: Path) -> None:
+    """Create or migrate Airflow's metadata database and the one-slot writer pools."""
+    if airflow("db", "migrate", env=env, log=log) != 0:
+        raise RuntimeError(f"airflow db migrate failed; see {log}")
+    for pool, description in POOLS.items():
+        if airflow("pools", "set", pool, "1", description, env=env, log=log) != 0:
+            raise RuntimeError(f"could not create Airflow pool {pool}; see {log}")

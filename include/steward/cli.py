@@ -1,0 +1,108 @@
+"""The `steward` command: the platform's command-line contract (see ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from steward.sources.generator import generate
+
+    summary = generate(
+        Path(args.out),
+        args.students,
+        args.seed,
+        vle_statements=args.statements,
+        as_of=args.as_of,
+        progress=_progress,
+    )
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from steward.ingest import ingest
+
+    ingest([Path(p) for p in args.paths], progress=_progress)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from steward.demo import run_demo
+
+    return run_demo(students=args.students, seed=args.seed, progress=_progress)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from steward.up import run_up
+
+    return run_up(port=args.port, progress=_progress)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from steward.status import status
+
+    print(json.dumps(status(), indent=2, default=str))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="steward",
+        description="Learning analytics stewardship platform. Data lives under $STEWARD_HOME "
+        "(default ./.steward).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="write a synthetic institution's extracts")
+    gen.add_argument("--students", type=int, required=True, help="number of students")
+    gen.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
+    gen.add_argument("--out", required=True, help="output folder")
+    gen.add_argument("--statements", type=int, default=None, help="VLE statements in total")
+    gen.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=date(2026, 11, 1),
+        help="the institution's 'today': nothing is dated later (default 2026-11-01)",
+    )
+    gen.set_defaults(func=cmd_generate)
+
+    ing = sub.add_parser("ingest", help="land a folder (or files) of extracts")
+    ing.add_argument("paths", nargs="+", help="files or folders; format detected per file")
+    ing.set_defaults(func=cmd_ingest)
+
+    demo = sub.add_parser("demo", help="generate an institution and run every DAG in Airflow")
+    demo.add_argument("--students", type=int, default=300)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+
+    up = sub.add_parser("up", help="run Airflow standalone with our DAGs and print the login")
+    up.add_argument("--port", type=int, default=8080)
+    up.set_defaults(func=cmd_up)
+
+    stat = sub.add_parser("status", help="JSON summary of stores, last runs, open requests")
+    stat.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"steward {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

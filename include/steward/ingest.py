@@ -1,0 +1,403 @@
+"""Land extracts in the identified zone: detect the format, validate every record against
+the canonical contract, load the valid ones and quarantine the rest with file, line, field
+and reason. One transaction per file, so a load that fails half way leaves no rows; a file
+whose content was loaded before is skipped. Rows in = rows loaded + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from steward import audit, contracts, sources, stores
+from steward.contracts import Column, Table
+from steward.sources.base import Adapter, UnknownFormatError
+
+LEDGER = """
+create table if not exists raw.loaded_files (
+    file_hash varchar primary key,
+    source_file varchar not null,
+    format varchar not null,
+    rows_in bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    run_id varchar not null,
+    loaded_at timestamptz not null
+)"""
+
+QUARANTINE = """
+create table if not exists raw.quarantine (
+    source_file varchar not null,
+    file_hash varchar not null,
+    line bigint not null,
+    target_table varchar,
+    field varchar not null,
+    reason varchar not null,
+    record varchar,
+    run_id varchar not null,
+    quarantined_at timestamptz not null
+)"""
+
+
+@dataclass
+class FileResult:
+    file: str
+    format: str
+    status: str  # loaded, already_loaded, unrecognised
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reasons: Counter = field(default_factory=Counter)  # "field: reason" -> rows, no values
+
+    def line(self) -> str:
+        if self.status == "already_loaded":
+            return f"{self.file}: already loaded, skipped"
+        if self.status == "unrecognised":
+            return f"{self.file}: unrecognised format, whole file quarantined"
+        text = (
+            f"{self.file} [{self.format}]: {self.rows_in:,} in, {self.rows_loaded:,} loaded, "
+            f"{self.rows_quarantined:,} quarantined"
+        )
+        if self.reasons:
+            top = "; ".join(f"{reason} x{n:,}" for reason, n in self.reasons.most_common(3))
+            text += f" ({top})"
+        return text
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    files: list[FileResult]
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "files": len(self.files),
+            "files_loaded": sum(f.status == "loaded" for f in self.files),
+            "files_skipped": sum(f.status == "already_loaded" for f in self.files),
+            "files_unrecognised": sum(f.status == "unrecognised" for f in self.files),
+            "rows_in": sum(f.rows_in for f in self.files),
+            "rows_loaded": sum(f.rows_loaded for f in self.files),
+            "rows_quarantined": sum(f.rows_quarantined for f in self.files),
+        }
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Canonical raw tables, the quarantine and the load ledger (idempotent)."""
+    con.execute("create schema if not exists raw")
+    for table in contracts.TABLES.values():
+        columns = ", ".join(f"{c.name} {c.type}" for c in table.columns)
+        con.execute(
+            f"create table if not exists raw.{table.name} ({columns}, _source_file varchar, "
+            f"_file_hash varchar, _line bigint, _loaded_at timestamptz)"
+        )
+    con.execute(QUARANTINE)
+    con.execute(LEDGER)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _checks(table: Table, col: Column) -> list[str]:
+    """SQL expressions giving 'column|reason' when the value breaks a rule, else NULL."""
+    v, name = f"s.{col.name}", col.name
+    present = f"nullif(trim({v}), '') is not null"
+    out = []
+    if col.required:
+        out.append(f"case when not ({present}) then '{name}|required value missing' end")
+    if col.type != "VARCHAR":
+        out.append(
+            f"case when {present} and try_cast(trim({v}) as {col.type}) is null "
+            f"then '{name}|not a valid {col.type.lower()}' end"
+        )
+    if col.max_length:
+        out.append(
+            f"case when length({v}) > {col.max_length} "
+            f"then '{name}|longer than {col.max_length} characters' end"
+        )
+    accepted = col.accepted()
+    if accepted:
+        listed = ", ".join(_quote(a) for a in accepted)
+        where = f"code list {col.codes}" if col.codes else "the accepted values"
+        out.append(
+            f"case when {present} and trim({v}) not in ({listed}) then '{name}|not in {where}' end"
+        )
+    number = f"try_cast(trim({v}) as double)"
+    if col.min is not None:
+        out.append(
+            f"case when {number} < {col.min} then '{name}|below the minimum {col.min:g}' end"
+        )
+    if col.max is not None:
+        out.append(
+            f"case when {number} > {col.max} then '{name}|above the maximum {col.max:g}' end"
+        )
+    if col.past:
+        moment = f"try_cast(trim({v}) as timestamptz)"
+        out.append(
+            f"case when {moment} > now() then '{name}|in the future' "
+            f"when {moment} < timestamptz '1900-01-01' then '{name}|before 1900' end"
+        )
+    if col.ref:
+        ref_table, ref_col = col.ref.split(".")
+        out.append(
+            f"case when {present} and trim({v}) not in "
+            f"(select {ref_col} from raw.{ref_table} where {ref_col} is not null) "
+            f"then '{name}|unknown {ref_table.rstrip('s').replace('_', ' ')}' end"
+        )
+    if table.unique == col.name:
+        out.append(
+            f"case when {present} and row_number() over (partition by trim({v}) order by s._line) > 1 "
+            f"then '{name}|duplicate of an earlier line in this file' "
+            f"when {present} and trim({v}) in (select {name} from raw.{table.name}) "
+            f"then '{name}|duplicate of a record already loaded' end"
+        )
+    return out
+
+
+def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    stage = f"stage_{table.name}"
+    columns = ", ".join(f"{c} varchar" for c in table.column_names)
+    con.execute(f"create or replace temp table {stage} (_line bigint, {columns}, _error varchar)")
+    return stage
+
+
+def _check(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> str:
+    checked = f"checked_{table.name}"
+    rules = [rule for col in table.columns for rule in _checks(table, col)]
+    con.execute(
+        f"""create or replace temp table {checked} as
+        select s.*, case when s._error is not null then ['*|' || s._error]
+            else list_filter([{", ".join(rules)}], lambda x: x is not null) end as _errors
+        from {stage} s"""
+    )
+    return checked
+
+
+def sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    adapter: Adapter,
+    delimiter: str,
+    digest: str,
+    run_id: str,
+) -> FileResult:
+    result = FileResult(str(path), adapter.name, "loaded")
+    now = datetime.now(UTC)
+    targets = [contracts.table(name) for name in adapter.targets]
+    stages = {t.name: _stage(con, t) for t in targets}
+    problems = []
+    for chunk in sources.frame(path, adapter, delimiter):
+        problems.extend(chunk.problems)
+        result.rows_in += len(chunk.lines) + len(chunk.problems)
+        if not chunk.lines:
+            continue
+        sources.register_chunk(con, adapter, chunk)
+        for target, sql in adapter.targets.items():
+            con.execute(f"insert into {stages[target]} by name {sql}")
+        con.unregister("src")
+
+    lineage = [str(path), digest]
+    checked = {t.name: _check(con, t, stages[t.name]) for t in targets}
+    con.execute("create or replace temp table bad_lines (_line bigint)")
+    for name, table_name in checked.items():
+        con.execute(f"insert into bad_lines select _line from {table_name} where len(_errors) > 0")
+        columns = ", ".join(f"'{c}', {c}" for c in contracts.table(name).column_names)
+        con.execute(
+            f"""insert into raw.quarantine
+            select ?, ?, _line, '{name}', split_part(e, '|', 1), split_part(e, '|', 2),
+                json_object({columns})::varchar, ?, ?
+            from (select *, unnest(_errors) as e from {table_name} where len(_errors) > 0)""",
+            [*lineage, run_id, now],
+        )
+    for p in problems:
+        con.execute(
+            "insert into raw.quarantine values (?, ?, ?, null, ?, ?, ?, ?, ?)",
+            [*lineage, p.line, p.field, p.reason, p.record, run_id, now],
+        )
+    con.execute("create or replace temp table bad_set as select distinct _line from bad_lines")
+    bad = con.execute("select count(*) from bad_set").fetchone()[0]
+    result.rows_quarantined = bad + len(problems)
+    result.rows_loaded = result.rows_in - result.rows_quarantined
+    for table in targets:
+        casts = ", ".join(
+            f"try_cast(nullif(trim({c.name}), '') as {c.type})" for c in table.columns
+        )
+        inserted = con.execute(
+            f"""insert into raw.{table.name}
+            select {casts}, ?, ?, _line, ? from {checked[table.name]}
+            where _line not in (select _line from bad_set)""",
+            [*lineage, now],
+        ).fetchone()[0]
+        if inserted != result.rows_loaded:
+            raise RuntimeError(
+                f"{path}: accounting mismatch for raw.{table.name}: {inserted} rows inserted, "
+                f"{result.rows_loaded} expected"
+            )
+    for checked_table in checked.values():
+        rows = con.execute(
+            f"select e, count(*) from (select unnest(_errors) as e from {checked_table}) group by e"
+        ).fetchall()
+        result.reasons.update({e.replace("|", ": ", 1): n for e, n in rows})
+    result.reasons.update(f"{p.field}: {p.reason.split(' (')[0]}" for p in problems)
+    _record_ledger(con, digest, str(path), adapter.name, result, run_id, now)
+    for name in (*stages.values(), *checked.values(), "bad_lines", "bad_set"):
+        con.execute(f"drop table if exists {name}")
+    return result
+
+
+def _record_ledger(con, digest, source, fmt, result: FileResult, run_id, now) -> None:
+    """The file's last step: once recorded, the same content is never loaded again."""
+    con.execute(
+        "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            digest,
+            source,
+            fmt,
+            result.rows_in,
+            result.rows_loaded,
+            result.rows_quarantined,
+            run_id,
+            now,
+        ],
+    )
+
+
+def _unrecognised(con, path: Path, digest: str, error: Exception, run_id: str) -> FileResult:
+    now = datetime.now(UTC)
+    con.execute(
+        "insert into raw.quarantine values (?, ?, 0, null, '*', ?, null, ?, ?)",
+        [str(path), digest, f"unrecognised format: {error}", run_id, now],
+    )
+    return FileResult(str(path), "unknown", "unrecognised", reasons=Counter({str(error): 1}))
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files under the given files or folders, hidden files and folders excluded."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        if path.is_file():
+            found.append(path)
+            continue
+        for child in sorted(path.rglob("*")):
+            relative = child.relative_to(path)
+            if child.is_file() and not any(part.startswith(".") for part in relative.parts):
+                found.append(child)
+    return found
+
+
+def ingest(
+    paths: Iterable[Path],
+    *,
+    run_id: str | None = None,
+    progress: Callable[[str], None] = print,
+    exclude: Callable[[Path], bool] = lambda p: False,
+) -> IngestSummary:
+    """Land every file under `paths` in the identified zone, referenced tables first."""
+    run_id = run_id or audit.new_run_id("ingest")
+    started = datetime.now(UTC)
+    planned: list[tuple[int, Path, Adapter | None, str, Exception | None]] = []
+    for path in discover(paths):
+        if exclude(path):
+            continue
+        try:
+            adapter, delimiter = sources.detect(path)
+            order = max(contracts.table(t).order for t in adapter.targets)
+            planned.append((order, path, adapter, delimiter, None))
+        except UnknownFormatError as exc:
+            planned.append((0, path, None, "", exc))
+    planned.sort(key=lambda item: (item[0], str(item[1])))
+
+    results: list[FileResult] = []
+    with stores.connect("identified") as con:
+        create_schema(con)
+        for _order, path, adapter, delimiter, error in planned:
+            digest = sha256(path)
+            loaded = con.execute(
+                "select format from raw.loaded_files where file_hash = ?", [digest]
+            ).fetchone()
+            # A file once unrecognised is tried again when an adapter now knows it.
+            retry = loaded is not None and loaded[0] == "unknown" and adapter is not None
+            if loaded and not retry:
+                result = FileResult(
+                    str(path), adapter.name if adapter else "unknown", "already_loaded"
+                )
+            else:
+                con.begin()
+                try:
+                    if retry:
+                        con.execute("delete from raw.loaded_files where file_hash = ?", [digest])
+                    if adapter is None:
+                        result = _unrecognised(con, path, digest, error, run_id)
+                        _record_ledger(
+                            con, digest, str(path), "unknown", result, run_id, datetime.now(UTC)
+                        )
+                    else:
+                        result = _load_file(con, path, adapter, delimiter, digest, run_id)
+                    con.commit()
+                except Exception:
+                    con.rollback()
+                    audit.record(
+                        run_id,
+                        "ingest_file",
+                        outcome="failed",
+                        started_at=started,
+                        store="identified",
+                        detail={"file": path.name},
+                    )
+                    raise
+            results.append(result)
+            progress(result.line())
+    summary = IngestSummary(run_id, results)
+    totals = summary.totals()
+    audit.record(
+        run_id,
+        "ingest",
+        outcome="success",
+        started_at=started,
+        store="identified",
+        rows_in=totals["rows_in"],
+        rows_affected=totals["rows_loaded"],
+        rows_quarantined=totals["rows_quarantined"],
+        detail=totals,
+    )
+    progress(
+        f"ingest {run_id}: {totals['rows_in']:,} rows in = {totals['rows_loaded']:,} loaded + "
+        f"{totals['rows_quarantined']:,} quarantined; {totals['files_loaded']} files loaded, "
+        f"{totals['files_skipped']} already loaded, {totals['files_unrecognised']} unrecognised"
+    )
+    return summary
+
+
+def check_ledger() -> dict[str, int]:
+    """Re-count every loaded file from the stores: rows in must equal rows loaded plus rows
+    quarantined, and the quarantine must hold exactly the quarantined lines. Raises on any
+    mismatch, naming the file."""
+    with stores.connect("identified", read_only=True) as con:
+        files = con.execute(
+            """select f.source_file, f.rows_in, f.rows_loaded, f.rows_quarantined,
+                (select count(distinct line) from raw.quarantine q
+                 where q.file_hash = f.file_hash and q.line > 0) as quarantined_lines
+            from raw.loaded_files f where f.format <> 'unknown'"""
+        ).fetchall()
+    problems = [
+        f"{name}: {rows_in} in != {loaded} loaded + {quarantined} quarantined"
+        f" (quarantine holds {lines} lines)"
+        for name, rows_in, loaded, quarantined, lines in files
+        if rows_in != loaded + quarantined or quarantined != lines
+    ]
+    if problems:
+        raise RuntimeError("ingest accounting does not balance: " + "; ".join(problems))
+    return {"files_checked": len(files)}

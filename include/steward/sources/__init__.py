@@ -1,0 +1,134 @@
+"""Source formats: detect a file's format and read it into canonical (unvalidated) records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from steward.sources import institution, jisc_tsv, moodle_log, oulad, udd, xapi
+from steward.sources.base import Adapter, UnknownFormatError
+from steward.sources.framing import (
+    Chunk,
+    frame_delimited,
+    frame_json_document,
+    frame_jsonl,
+    iter_text_lines,
+    read_header,
+)
+
+ADAPTERS: tuple[Adapter, ...] = (
+    *xapi.ADAPTERS,
+    *udd.ADAPTERS,
+    *institution.ADAPTERS,
+    *oulad.ADAPTERS,
+    *moodle_log.ADAPTERS,
+    *jisc_tsv.ADAPTERS,
+)
+CHUNK_ROWS = 200_000
+
+__all__ = [
+    "ADAPTERS",
+    "Adapter",
+    "UnknownFormatError",
+    "detect",
+    "frame",
+    "parse_file",
+    "register_chunk",
+]
+
+
+def _delimiter(first_line: str) -> str:
+    return max("\t,;|", key=first_line.count)
+
+
+def _first_line(path: Path) -> str:
+    for _, text, _problem in iter_text_lines(path):
+        if text and text.strip():
+            return text
+    return ""
+
+
+def _first_json_keys(path: Path) -> set[str]:
+    try:
+        first = orjson.loads(_first_line(path))
+    except orjson.JSONDecodeError:
+        return set()
+    return set(first) if isinstance(first, dict) else set()
+
+
+def detect(path: Path) -> tuple[Adapter, str]:
+    """The adapter for `path` and the delimiter of a delimited file ('' for JSON).
+
+    Raises UnknownFormatError naming the file and what was seen in it.
+    """
+    suffix = path.suffix.lower()
+    candidates = [a for a in ADAPTERS if suffix in a.suffixes]
+    if not candidates:
+        raise UnknownFormatError(
+            f"{path}: unsupported file type '{suffix or '(none)'}'; expected one of "
+            f"{', '.join(sorted({s for a in ADAPTERS for s in a.suffixes}))}"
+        )
+    if candidates[0].framing == "json_document":
+        return candidates[0], ""
+    delimited = {a.framing for a in candidates} == {"delimited"}
+    delimiter = _delimiter(_first_line(path)) if delimited else ""
+    seen = set(read_header(path, delimiter)) if delimited else _first_json_keys(path)
+    matches = [a for a in candidates if a.signature <= seen]
+    if not matches:
+        what = "header" if delimited else "first record's keys"
+        shown = ", ".join(sorted(seen)[:12]) or "(empty)"
+        raise UnknownFormatError(f"{path}: no known format has this {what}: {shown}")
+    return max(matches, key=lambda a: len(a.signature)), delimiter
+
+
+def frame(path: Path, adapter: Adapter, delimiter: str, chunk_rows: int = CHUNK_ROWS):
+    if adapter.framing == "jsonl":
+        return frame_jsonl(path, chunk_rows)
+    if adapter.framing == "json_document":
+        return frame_json_document(path)
+    return frame_delimited(path, delimiter, chunk_rows)
+
+
+def chunk_table(chunk: Chunk, reads: frozenset[str] = frozenset()) -> pa.Table:
+    columns = {"_line": pa.array(chunk.lines, pa.int64())}
+    for name, values in chunk.values.items():
+        columns[name] = pa.array(values, pa.string())
+    for name in reads - set(columns):
+        columns[name] = pa.nulls(len(chunk.lines), pa.string())
+    return pa.table(columns)
+
+
+def register_chunk(con: duckdb.DuckDBPyConnection, adapter: Adapter, chunk: Chunk) -> None:
+    """Expose a framed chunk as relation `src`, which the adapter's SQL reads."""
+    con.register("src", chunk_table(chunk, adapter.reads))
+
+
+def parse_file(path: Path) -> dict[str, list[dict]]:
+    """Every record of `path` mapped to canonical rows per target, unvalidated.
+
+    Framing problems appear under the key `_problems`. Meant for inspection and tests;
+    `steward.ingest` is what validates and loads.
+    """
+    adapter, delimiter = detect(path)
+    out: dict[str, list[dict]] = {target: [] for target in adapter.targets}
+    out["_problems"] = []
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    try:
+        for chunk in frame(path, adapter, delimiter):
+            out["_problems"].extend(vars(p) for p in chunk.problems)
+            if not chunk.lines:
+                continue
+            register_chunk(con, adapter, chunk)
+            for target, sql in adapter.targets.items():
+                relation = con.sql(sql)
+                names = relation.columns
+                out[target].extend(
+                    dict(zip(names, row, strict=True)) for row in relation.fetchall()
+                )
+    finally:
+        con.close()
+    return out

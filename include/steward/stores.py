@@ -1,0 +1,71 @@
+"""Where the platform keeps its data: the three zones and the audit store under STEWARD_HOME.
+
+`identified.duckdb` is the restricted zone (raw landing tables, quarantine, identity map),
+`warehouse.duckdb` the pseudonymised warehouse, `analyst.duckdb` the released marts and
+`audit.duckdb` our own audit trail. DuckDB allows one writer per file; Airflow serialises
+writers with a one-slot pool per store, and `connect` turns a lock clash into a clear error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+STORES = ("identified", "warehouse", "analyst", "audit")
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds the store's write lock."""
+
+
+def home() -> Path:
+    """The platform's home folder (`STEWARD_HOME`, default `./.steward`), created if missing."""
+    path = Path(os.environ.get("STEWARD_HOME", ".steward")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_path(store: str) -> Path:
+    if store not in STORES:
+        raise ValueError(f"unknown store {store!r}; expected one of {', '.join(STORES)}")
+    return home() / f"{store}.duckdb"
+
+
+def landing_dir() -> Path:
+    """Landing folder for extracts copied in by `ingest` (under retention like every zone)."""
+    path = home() / "landing"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pool_name(store: str) -> str:
+    """The Airflow pool (one slot) that serialises writers of `store`."""
+    return f"{store}_writer"
+
+
+@contextmanager
+def connect(store: str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a store; all timestamps are handled in UTC."""
+    path = store_path(store)
+    if read_only and not path.exists():
+        raise FileNotFoundError(
+            f"{path}: store '{store}' does not exist yet; run the pipeline first"
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"{path}: store '{store}' is locked by another process ({exc}). If no steward "
+                f"task is running, the lock is stale: stop the process named above and retry."
+            ) from exc
+        raise
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,68 @@
+"""Every DAG parses, follows the house rules, and does no I/O at import time."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from steward.airflow_env import POOLS
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory, monkeypatch_module) -> DagBag:
+    # Parsing must not touch the stores: point STEWARD_HOME at a folder that must stay absent.
+    home = tmp_path_factory.mktemp("parse") / "never-created"
+    monkeypatch_module.setenv("STEWARD_HOME", str(home))
+    bag = DagBag(dag_folder=str(DAGS), known_pools=set(POOLS))
+    assert not home.exists(), "a DAG file did I/O at import time (STEWARD_HOME was created)"
+    return bag
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_when_dags_are_parsed_then_none_has_an_import_error(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_when_dags_are_parsed_then_every_dag_file_yields_its_dag(dagbag):
+    assert DAG_FILES, "no DAG files found"
+    assert sorted(dagbag.dag_ids) == sorted(p.stem for p in DAG_FILES)
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
+def test_when_a_dag_is_inspected_then_it_follows_the_house_rules(dagbag, path):
+    dag = dagbag.dags.get(path.stem)
+    assert dag is not None, f"{path.name} must define a DAG with dag_id '{path.stem}'"
+    assert dag.tags, f"{dag.dag_id}: tags missing"
+    assert dag.catchup is False, f"{dag.dag_id}: catchup must be False"
+    assert dag.doc_md and len(dag.doc_md.strip()) > 80, f"{dag.dag_id}: doc_md too short"
+    default_args = dag.default_args or {}
+    assert default_args.get("owner") not in (None, "", "airflow"), f"{dag.dag_id}: set an owner"
+    assert isinstance(default_args.get("retries"), int), f"{dag.dag_id}: set retries"
+    assert default_args["retries"] >= 1, f"{dag.dag_id}: retries must be at least 1"
+    assert str(dag.start_date.tzinfo) in {"UTC", "Timezone('UTC')", "+00:00"}
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
+def test_when_a_dag_file_is_read_then_it_uses_only_airflow_3_idioms(path):
+    source = path.read_text()
+    for old in ("schedule_interval", "airflow.decorators", "airflow.datasets", "Dataset("):
+        assert old not in source, f"{path.name} uses the Airflow 2 idiom {old!r}"
+    tree = ast.parse(source)
+    docstring = ast.get_docstring(tree)
+    assert docstring, f"{path.name} needs a module docstring for doc_md"
+    others = [p for p in DAG_FILES if p != path]
+    for other in others:
+        assert ast.get_docstring(ast.parse(other.read_text())) != docstring, (
+            f"{path.name} copies the docstring of {other.name}"
+        )
