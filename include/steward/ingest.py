@@ -104,8 +104,12 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _checks(table: Table, col: Column) -> list[str]:
-    """SQL expressions giving 'column|reason' when the value breaks a rule, else NULL."""
+def _checks(table: Table, col: Column, siblings: frozenset[str] = frozenset()) -> list[str]:
+    """SQL expressions giving 'column|reason' when the value breaks a rule, else NULL.
+
+    `siblings` are the other tables this file loads: a reference is also met by the same
+    line's row for the referenced table, since a line loads or is quarantined whole.
+    """
     v, name = f"s.{col.name}", col.name
     present = f"nullif(trim({v}), '') is not null"
     out = []
@@ -145,9 +149,15 @@ def _checks(table: Table, col: Column) -> list[str]:
         )
     if col.ref:
         ref_table, ref_col = col.ref.split(".")
+        same_line = (
+            f"and not exists (select 1 from stage_{ref_table} r "
+            f"where r._line = s._line and trim(r.{ref_col}) = trim({v})) "
+            if ref_table in siblings
+            else ""
+        )
         out.append(
             f"case when {present} and trim({v}) not in "
-            f"(select {ref_col} from raw.{ref_table} where {ref_col} is not null) "
+            f"(select {ref_col} from raw.{ref_table} where {ref_col} is not null) {same_line}"
             f"then '{name}|unknown {ref_table.rstrip('s').replace('_', ' ')}' end"
         )
     if table.unique == col.name:
@@ -167,9 +177,11 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> str:
     return stage
 
 
-def _check(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> str:
+def _check(
+    con: duckdb.DuckDBPyConnection, table: Table, stage: str, siblings: frozenset[str]
+) -> str:
     checked = f"checked_{table.name}"
-    rules = [rule for col in table.columns for rule in _checks(table, col)]
+    rules = [rule for col in table.columns for rule in _checks(table, col, siblings)]
     con.execute(
         f"""create or replace temp table {checked} as
         select s.*, case when s._error is not null then ['*|' || s._error]
@@ -208,7 +220,8 @@ def _load_file(
         con.unregister("src")
 
     lineage = [str(path), digest]
-    checked = {t.name: _check(con, t, stages[t.name]) for t in targets}
+    names = frozenset(stages)
+    checked = {t.name: _check(con, t, stages[t.name], names - {t.name}) for t in targets}
     con.execute("create or replace temp table bad_lines (_line bigint)")
     for name, table_name in checked.items():
         con.execute(f"insert into bad_lines select _line from {table_name} where len(_errors) > 0")
@@ -308,22 +321,24 @@ def ingest(
     """Land every file under `paths` in the identified zone, referenced tables first."""
     run_id = run_id or audit.new_run_id("ingest")
     started = datetime.now(UTC)
-    planned: list[tuple[int, Path, Adapter | None, str, Exception | None]] = []
+    planned: list[tuple[int, Path, Adapter | None, str, Exception | None, int]] = []
     for path in discover(paths):
         if exclude(path):
             continue
         try:
             adapter, delimiter = sources.detect(path)
-            order = max(contracts.table(t).order for t in adapter.targets)
-            planned.append((order, path, adapter, delimiter, None))
+            orders = [contracts.table(t).order for t in adapter.targets]
+            planned.append((max(orders), path, adapter, delimiter, None, min(orders)))
         except UnknownFormatError as exc:
-            planned.append((0, path, None, "", exc))
-    planned.sort(key=lambda item: (item[0], str(item[1])))
+            planned.append((0, path, None, "", exc, 0))
+    # A file that also provides a referenced table (studentInfo: students + enrolments)
+    # goes before files at the same order that only reference it.
+    planned.sort(key=lambda item: (item[0], item[5], str(item[1])))
 
     results: list[FileResult] = []
     with stores.connect("identified") as con:
         create_schema(con)
-        for _order, path, adapter, delimiter, error in planned:
+        for _order, path, adapter, delimiter, error, _first in planned:
             digest = sha256(path)
             loaded = con.execute(
                 "select format from raw.loaded_files where file_hash = ?", [digest]

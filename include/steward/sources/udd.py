@@ -26,6 +26,7 @@ ADAPTERS = (
         {
             "student_id": "STUDENT_ID",
             "username": "USERNAME",
+            "vle_id": "VLE_ID",
             "uln": "ULN",
             "husid": "HUSID",
             "first_name": "FIRST_NAME",
