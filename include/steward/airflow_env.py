@@ -44,7 +44,9 @@ def airflow(*args: str, env: dict[str, str] | None = None, log: Path | None = No
         return subprocess.run(command, env=env, check=False).returncode
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:
-        return subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
+        return subprocess.run(
+            command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False
+        ).returncode
 
 
 def prepare(env: dict[str, str], log: Path) -> None:

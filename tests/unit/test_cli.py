@@ -9,7 +9,9 @@ import pytest
 from steward.cli import main
 
 
-def test_when_ingest_is_given_a_missing_folder_then_it_exits_2_naming_the_path(steward_home, tmp_path, capsys):
+def test_when_ingest_is_given_a_missing_folder_then_it_exits_2_naming_the_path(
+    steward_home, tmp_path, capsys
+):
     missing = tmp_path / "nowhere"
     assert main(["ingest", str(missing)]) == 2
     err = capsys.readouterr().err
@@ -24,7 +26,9 @@ def test_when_status_runs_on_an_empty_home_then_it_reports_stores_absent(steward
     assert report["stores"]["identified"] == {"exists": False}
 
 
-def test_when_files_are_ingested_then_status_counts_rows_and_quarantine(steward_home, tmp_path, capsys):
+def test_when_files_are_ingested_then_status_counts_rows_and_quarantine(
+    steward_home, tmp_path, capsys
+):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "consent.csv").write_text(

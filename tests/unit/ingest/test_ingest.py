@@ -30,7 +30,9 @@ VIEWED = "http://id.tincanapi.com/verb/viewed"
 
 
 def statement(n: int, student="S0000001", verb=VIEWED, ts="2025-11-03T10:00:00Z") -> str:
-    return STATEMENT.format(id=f"00000000-0000-0000-0000-{n:012d}", student=student, verb=verb, ts=ts)
+    return STATEMENT.format(
+        id=f"00000000-0000-0000-0000-{n:012d}", student=student, verb=verb, ts=ts
+    )
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -63,22 +65,56 @@ def quiet(_message: str) -> None:
 def test_when_a_folder_is_ingested_then_rows_land_with_lineage(steward_home, extracts):
     summary = ingest([extracts], progress=quiet)
     assert summary.totals()["rows_loaded"] == 3
-    rows = query(steward_home, "select student_id, birth_date::varchar, _line, _source_file from raw.students order by 1")
-    assert [(r[0], r[1], r[2]) for r in rows] == [("S0000001", "2001-02-03", 2), ("S0000002", "2000-12-31", 3)]
+    rows = query(
+        steward_home,
+        "select student_id, birth_date::varchar, _line, _source_file from raw.students order by 1",
+    )
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("S0000001", "2001-02-03", 2),
+        ("S0000002", "2000-12-31", 3),
+    ]
     assert all(r[3].endswith("student.tsv") for r in rows)
 
 
 @pytest.mark.parametrize(
     ("row", "field", "reason"),
     [
-        ("S0000003\tu3\t2101-01-01\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z", "birth_date", "in the future"),
-        ("S0000003\tu3\t1850-01-01\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z", "birth_date", "before 1900"),
-        ("S0000003\tu3\t2001-13-45\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z", "birth_date", "not a valid date"),
-        ("S0000003\tu3\t2001-01-01\t9\t10\tLS1 4AP\t2026-01-01T00:00:00Z", "sex", "not in code list SEXID"),
-        ("S0000003\tu3\t2001-01-01\t1\t77\tLS1 4AP\t2026-01-01T00:00:00Z", "ethnicity", "not in code list ETHNICITY"),
-        ("\tu3\t2001-01-01\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z", "student_id", "required value missing"),
+        (
+            "S0000003\tu3\t2101-01-01\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z",
+            "birth_date",
+            "in the future",
+        ),
+        (
+            "S0000003\tu3\t1850-01-01\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z",
+            "birth_date",
+            "before 1900",
+        ),
+        (
+            "S0000003\tu3\t2001-13-45\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z",
+            "birth_date",
+            "not a valid date",
+        ),
+        (
+            "S0000003\tu3\t2001-01-01\t9\t10\tLS1 4AP\t2026-01-01T00:00:00Z",
+            "sex",
+            "not in code list SEXID",
+        ),
+        (
+            "S0000003\tu3\t2001-01-01\t1\t77\tLS1 4AP\t2026-01-01T00:00:00Z",
+            "ethnicity",
+            "not in code list ETHNICITY",
+        ),
+        (
+            "\tu3\t2001-01-01\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z",
+            "student_id",
+            "required value missing",
+        ),
         ("S0000003\tu3\t2001-01-01\t1\t10", "*", "expected 7 fields, found 5"),
-        ("S0000003\tu3\t2001-01-01\t1\t10\tLS1\x014AP\t2026-01-01T00:00:00Z", "*", "control character U+0001"),
+        (
+            "S0000003\tu3\t2001-01-01\t1\t10\tLS1\x014AP\t2026-01-01T00:00:00Z",
+            "*",
+            "control character U+0001",
+        ),
     ],
 )
 def test_when_a_student_row_breaks_the_contract_then_it_is_quarantined_with_line_field_and_reason(
@@ -96,7 +132,9 @@ def test_when_a_student_row_breaks_the_contract_then_it_is_quarantined_with_line
     assert source.endswith("student.tsv")
 
 
-def test_when_statements_are_bad_then_each_reason_is_named_and_good_ones_load(steward_home, extracts):
+def test_when_statements_are_bad_then_each_reason_is_named_and_good_ones_load(
+    steward_home, extracts
+):
     lines = [
         statement(1),
         statement(2, student="S9999999"),
@@ -125,11 +163,14 @@ def test_when_statements_are_bad_then_each_reason_is_named_and_good_ones_load(st
         ("00000000-0000-0000-0000-000000000001", "viewed")
     ]
     assert query(
-        steward_home, "select rows_in, rows_loaded, rows_quarantined from raw.loaded_files where source_file like '%xapi%'"
+        steward_home,
+        "select rows_in, rows_loaded, rows_quarantined from raw.loaded_files where source_file like '%xapi%'",
     ) == [(7, 1, 6)]
 
 
-def test_when_a_folder_is_ingested_twice_then_the_second_run_changes_nothing(steward_home, extracts):
+def test_when_a_folder_is_ingested_twice_then_the_second_run_changes_nothing(
+    steward_home, extracts
+):
     ingest([extracts], progress=quiet)
     before = query(steward_home, "select count(*) from raw.students")[0][0]
     second = ingest([extracts], progress=quiet)
@@ -160,7 +201,9 @@ def test_when_a_file_has_an_unknown_header_then_it_is_reported_and_kept(steward_
     summary = ingest([extracts], progress=quiet)
     unrecognised = [f for f in summary.files if f.status == "unrecognised"]
     assert [Path(f.file).name for f in unrecognised] == ["mystery.csv"]
-    (reason,) = query(steward_home, "select reason from raw.quarantine where source_file like '%mystery%'")[0]
+    (reason,) = query(
+        steward_home, "select reason from raw.quarantine where source_file like '%mystery%'"
+    )[0]
     assert "no known format" in reason and "colour" in reason
     assert (extracts / "mystery.csv").exists()
 
@@ -172,17 +215,23 @@ def test_when_the_ledger_balances_then_check_ledger_passes_and_when_tampered_it_
     ingest([extracts], progress=quiet)
     assert check_ledger()["files_checked"] == 3
     con = duckdb.connect(str(steward_home / "identified.duckdb"))
-    con.execute("update raw.loaded_files set rows_loaded = rows_loaded + 1 where source_file like '%xapi%'")
+    con.execute(
+        "update raw.loaded_files set rows_loaded = rows_loaded + 1 where source_file like '%xapi%'"
+    )
     con.close()
     with pytest.raises(RuntimeError, match=r"xapi-0001\.jsonl: 2 in != 2 loaded \+ 1 quarantined"):
         check_ledger()
 
 
-def test_when_a_file_starts_with_a_byte_order_mark_then_the_header_is_still_recognised(steward_home, tmp_path):
+def test_when_a_file_starts_with_a_byte_order_mark_then_the_header_is_still_recognised(
+    steward_home, tmp_path
+):
     folder = tmp_path / "bom"
     path = folder / "student.tsv"
     folder.mkdir()
-    path.write_bytes(b"\xef\xbb\xbf" + ("\n".join([STUDENT_HEADER, *GOOD_STUDENTS]) + "\n").encode())
+    path.write_bytes(
+        b"\xef\xbb\xbf" + ("\n".join([STUDENT_HEADER, *GOOD_STUDENTS]) + "\n").encode()
+    )
     summary = ingest([folder], progress=quiet)
     assert summary.totals()["rows_loaded"] == 2
 
@@ -190,8 +239,13 @@ def test_when_a_file_starts_with_a_byte_order_mark_then_the_header_is_still_reco
 def test_when_a_line_is_not_utf8_then_it_is_quarantined_and_the_rest_load(steward_home, tmp_path):
     folder = tmp_path / "latin1"
     folder.mkdir()
-    body = "\n".join([STUDENT_HEADER, *GOOD_STUDENTS]).encode() + b"\nS0000009\tu9\t2001-01-01\t1\t10\tL\xe9S1\t2026-01-01T00:00:00Z\n"
+    body = (
+        "\n".join([STUDENT_HEADER, *GOOD_STUDENTS]).encode()
+        + b"\nS0000009\tu9\t2001-01-01\t1\t10\tL\xe9S1\t2026-01-01T00:00:00Z\n"
+    )
     (folder / "student.tsv").write_bytes(body)
     summary = ingest([folder], progress=quiet)
     assert (summary.totals()["rows_loaded"], summary.totals()["rows_quarantined"]) == (2, 1)
-    assert query(steward_home, "select line, reason from raw.quarantine")[0][1].startswith("not valid UTF-8")
+    assert query(steward_home, "select line, reason from raw.quarantine")[0][1].startswith(
+        "not valid UTF-8"
+    )
