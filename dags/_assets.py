@@ -3,3 +3,4 @@
 from airflow.sdk import Asset
 
 RAW = Asset("steward_raw", uri="steward://identified/raw")
+WAREHOUSE = Asset("steward_warehouse", uri="steward://warehouse/marts")

@@ -27,6 +27,7 @@ os.environ.update(
     }
 )
 sys.path.insert(0, str(ROOT / "dags"))
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +53,11 @@ def airflow_db() -> Path:
     if result.returncode != 0:
         pytest.fail(f"airflow db migrate failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
     return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """The dbt manifest the dbt DAGs are rendered from (as `steward dbt-parse` writes it)."""
+    from steward import dbt
+
+    return dbt.parse()

@@ -3,6 +3,7 @@ folders, no example DAGs, no telemetry (this platform runs without outbound netw
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,9 +51,21 @@ def airflow(*args: str, env: dict[str, str] | None = None, log: Path | None = No
 
 
 def prepare(env: dict[str, str], log: Path) -> None:
-    """Create or migrate Airflow's metadata database and the one-slot writer pools."""
+    """Create or migrate Airflow's metadata database and the one-slot writer pools, and
+    write the dbt manifest the dbt DAGs are rendered from."""
+    from steward import dbt
+
+    dbt.parse()
     if airflow("db", "migrate", env=env, log=log) != 0:
         raise RuntimeError(f"airflow db migrate failed; see {log}")
-    for pool, description in POOLS.items():
-        if airflow("pools", "set", pool, "1", description, env=env, log=log) != 0:
-            raise RuntimeError(f"could not create Airflow pool {pool}; see {log}")
+    pools = Path(env["AIRFLOW_HOME"]) / "steward-pools.json"
+    pools.write_text(
+        json.dumps(
+            {
+                name: {"slots": 1, "description": text, "include_deferred": False}
+                for name, text in POOLS.items()
+            }
+        )
+    )
+    if airflow("pools", "import", str(pools), env=env, log=log) != 0:
+        raise RuntimeError(f"could not create the Airflow pools {', '.join(POOLS)}; see {log}")

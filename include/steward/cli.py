@@ -48,6 +48,40 @@ def cmd_up(args: argparse.Namespace) -> int:
     return run_up(port=args.port, progress=_progress)
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    from steward import data_policy
+
+    if args.action == "dbt-sources":
+        print(f"written {data_policy.write_dbt_sources()}")
+        return 0
+    problems = data_policy.problems()
+    for problem in problems:
+        print(problem)
+    print("policy is consistent" if not problems else f"{len(problems)} problems")
+    return 1 if problems else 0
+
+
+def cmd_pseudonym(args: argparse.Namespace) -> int:
+    from steward import pseudonym
+
+    if args.action == "refresh":
+        print(json.dumps(pseudonym.refresh_identity_map()))
+        return 0
+    new_key = pseudonym.load_key(getter=lambda: None)
+    print(
+        f"re-pseudonymised {pseudonym.rotate(new_key):,} identifiers with the key in "
+        f"${pseudonym.KEY_ENV}; run transform_warehouse to rebuild the warehouse"
+    )
+    return 0
+
+
+def cmd_dbt_parse(args: argparse.Namespace) -> int:
+    from steward import dbt
+
+    print(f"written {dbt.parse()}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from steward.status import status
 
@@ -88,6 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run Airflow standalone with our DAGs and print the login")
     up.add_argument("--port", type=int, default=8080)
     up.set_defaults(func=cmd_up)
+
+    pol = sub.add_parser("policy", help="check the column policy, or regenerate dbt sources")
+    pol.add_argument("action", choices=["check", "dbt-sources"])
+    pol.set_defaults(func=cmd_policy)
+
+    pse = sub.add_parser(
+        "pseudonym",
+        help="refresh the identity map, or rotate the key",
+        description="`rotate` re-pseudonymises every subject with the key now in "
+        "$STEWARD_PSEUDONYM_KEY (set it to the NEW key first); releases made before are "
+        "no longer linkable to the warehouse.",
+    )
+    pse.add_argument("action", choices=["refresh", "rotate"])
+    pse.set_defaults(func=cmd_pseudonym)
+
+    dbt_parse = sub.add_parser("dbt-parse", help="write the dbt manifest the DAGs render from")
+    dbt_parse.set_defaults(func=cmd_dbt_parse)
 
     stat = sub.add_parser("status", help="JSON summary of stores, last runs, open requests")
     stat.set_defaults(func=cmd_status)

@@ -4,12 +4,14 @@ Airflow (`airflow dags test`), then print what each stage did."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from steward import airflow_env, stores
+from steward import airflow_env, pseudonym, stores
 from steward.status import status
 
 # The platform's DAGs in the order data flows through them; the demo runs those present.
@@ -21,7 +23,17 @@ PIPELINE = (
     "retention_sweep",
     "data_subject_requests",
 )
+DEMO_KEY_FILE = "demo-pseudonym-key"
 _STATE = re.compile(r"state=(\w+)|DagRun Finished: .*?state=(\w+)")
+
+
+def demo_key(home: Path) -> str:
+    """The demo's own key, invented once and reused so reruns keep their pseudonyms."""
+    path = home / DEMO_KEY_FILE
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _final_state(log: Path, start: int) -> str:
@@ -52,6 +64,12 @@ def run_demo(students: int, seed: int, progress: Callable[[str], None] = print) 
     else:
         progress(f"using the institution already generated in {landing}")
 
+    if not os.environ.get(pseudonym.KEY_ENV):
+        os.environ[pseudonym.KEY_ENV] = demo_key(home)
+        progress(
+            f"demo: no {pseudonym.KEY_ENV} set, so the demo invented a pseudonymisation key "
+            f"(kept in {home / DEMO_KEY_FILE}, readable by you only). Never do this with real data."
+        )
     env = airflow_env.airflow_env()
     log = home / "logs" / "demo-airflow.log"
     progress(f"preparing Airflow in {env['AIRFLOW_HOME']} (log: {log})")

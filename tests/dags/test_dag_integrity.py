@@ -15,7 +15,7 @@ DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
 
 
 @pytest.fixture(scope="module")
-def dagbag(tmp_path_factory, monkeypatch_module) -> DagBag:
+def dagbag(tmp_path_factory, monkeypatch_module, dbt_manifest) -> DagBag:
     # Parsing must not touch the stores: point STEWARD_HOME at a folder that must stay absent.
     home = tmp_path_factory.mktemp("parse") / "never-created"
     monkeypatch_module.setenv("STEWARD_HOME", str(home))

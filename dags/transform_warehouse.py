@@ -1,0 +1,64 @@
+"""
+### Transform warehouse
+
+Builds the pseudonymised warehouse (`warehouse.duckdb`) from the identified zone with dbt,
+one Airflow task per dbt model (rendered by Cosmos) with the model's tests right after it.
+
+1. **pseudonymise_identifiers** adds a keyed HMAC-SHA256 pseudonym to the identity map
+   for every new student and staff identifier. The key comes from `STEWARD_PSEUDONYM_KEY`
+   or the Airflow connection `steward_pseudonym_key`; without it the run stops here.
+2. **dbt** stages, minimises and pseudonymises (only columns a declared purpose needs;
+   dates of birth become age bands, postcodes outcodes; special-category data only in the
+   `restricted` schema), then builds the marts and the consent-filtered intervention cohort.
+3. **check_warehouse** fails the run if a column not allowed by policy, or any direct
+   identifier value from the identified zone, is found in the warehouse.
+
+Runs when `ingest_sources` updates `steward_raw`; writes through the one-slot
+`warehouse_writer` pool and updates the `steward_warehouse` asset on success.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from _assets import RAW, WAREHOUSE
+from _dbt import execution_config, profile_config, project_config, render_config
+from airflow.sdk import dag, task
+from cosmos import DbtTaskGroup
+
+
+@dag(
+    dag_id="transform_warehouse",
+    schedule=[RAW],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["steward", "dbt", "warehouse"],
+    default_args={"owner": "data-engineering", "retries": 1},
+    doc_md=__doc__,
+)
+def transform_warehouse():
+    @task(pool="identified_writer")
+    def pseudonymise_identifiers() -> dict:
+        from steward.pseudonym import refresh_identity_map
+
+        return refresh_identity_map()
+
+    dbt = DbtTaskGroup(
+        group_id="dbt",
+        project_config=project_config,
+        profile_config=profile_config,
+        execution_config=execution_config,
+        render_config=render_config(["path:models"]),
+        operator_args={"pool": "warehouse_writer"},
+    )
+
+    @task(outlets=[WAREHOUSE], pool="warehouse_writer")
+    def check_warehouse() -> dict:
+        from steward.warehouse_checks import check_warehouse as run_checks
+
+        return run_checks()
+
+    pseudonymise_identifiers() >> dbt >> check_warehouse()
+
+
+transform_warehouse()

@@ -1,0 +1,38 @@
+-- One row per student: the latest record provided, minimised and pseudonymised.
+-- Direct identifiers (names, contact details, ULN, HUSID, usernames) are not selected;
+-- special-category columns go to the restricted schema instead (restricted_students).
+with
+
+students as (
+    select * from {{ source('sis', 'students') }}
+),
+
+latest as (
+    select *
+    from students
+    qualify row_number() over (
+        partition by trim(student_id)
+        order by provided_at desc nulls last, _loaded_at desc, _line desc
+    ) = 1
+),
+
+minimised as (
+    select
+        {{ pseudonymise('student_id') }} as student_pseudonym,
+        {{ age_band('birth_date') }} as age_band_at_reference,
+        sex,
+        overseas,
+        regexp_extract(upper(trim(postcode)), '^([A-Z]{1,2}[0-9][A-Z0-9]?)', 1) as postcode_outcode,
+        socio_economic,
+        {{ pseudonymise('tutor_staff_id', 'staff') }} as tutor_pseudonym,
+        fee_status,
+        imd_quintile,
+        region,
+        highest_education,
+        age_band as source_age_band,
+        imd_band,
+        provided_at
+    from latest
+)
+
+select * from minimised

@@ -1,0 +1,22 @@
+-- VLE statements without their identifiers: no statement id, session id, IP address or
+-- object URL leaves the identified zone; the key is a hash of the statement id salted
+-- with the (keyed) pseudonym, so it cannot be matched back to the LRS without the key.
+with
+
+events as (
+    select * from {{ source('vle', 'vle_events') }}
+),
+
+pseudonymised as (
+    select
+        sha256(statement_id || {{ pseudonymise('student_id') }}) as event_key,
+        {{ pseudonymise('student_id') }} as student_pseudonym,
+        trim(module_instance_id) as module_instance_id,
+        verb,
+        object_type,
+        occurred_at,
+        event_count
+    from events
+)
+
+select * from pseudonymised
