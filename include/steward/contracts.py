@@ -158,7 +158,7 @@ TABLES: dict[str, Table] = {
                 _c("module_id", required=True, max_length=64),
                 _c("academic_year", "INTEGER", min=1990, max=2100),
                 _c("period", max_length=32),
-                _c("is_online", "BOOLEAN"),
+                _c("online", codes="MOD_ONLINE"),
                 _c("location", max_length=100),
                 _c("start_date", "DATE", required=True),
                 _c("end_date", "DATE", required=True),

@@ -98,7 +98,7 @@ ADAPTERS = (
             "module_id": "MOD_ID",
             "academic_year": "MOD_ACADEMIC_YEAR",
             "period": "MOD_PERIOD",
-            "is_online": "MOD_ONLINE",
+            "online": "MOD_ONLINE",
             "location": "MOD_LOCATION",
             "start_date": "X_START_DATE",
             "end_date": "X_END_DATE",
