@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -20,8 +21,12 @@ profile_config = ProfileConfig(
     target_name="warehouse",
     profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
 )
-# dbt is installed beside Airflow: run it in-process (dbtRunner), no subprocess per task.
-execution_config = ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER)
+# dbt runs as a subprocess: a DuckDB file opened in-process by dbt would stay open in the
+# worker (and in `dag.test()`), and DuckDB refuses other connections to it meanwhile.
+execution_config = ExecutionConfig(
+    invocation_mode=InvocationMode.SUBPROCESS,
+    dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
+)
 
 
 def render_config(select: list[str]) -> RenderConfig:
@@ -32,5 +37,4 @@ def render_config(select: list[str]) -> RenderConfig:
         select=select,
         test_behavior=TestBehavior.BUILD,
         emit_datasets=False,
-        invocation_mode=InvocationMode.DBT_RUNNER,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from steward import stores
@@ -12,21 +14,23 @@ MANIFEST = PROJECT / "target" / "manifest.json"
 
 
 def run(*args: str) -> None:
-    """`dbt <args>` against our project and profile; raises naming the failed nodes."""
-    from dbt.cli.main import dbtRunner
-
+    """`dbt <args>` against our project and profile, in a subprocess (an in-process dbt
+    would keep the DuckDB files open); raises with dbt's error lines."""
     if args[0] != "parse":
         stores.home()  # the profile's stores live in STEWARD_HOME: make sure it exists
-    result = dbtRunner().invoke(
-        [*args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT), "--quiet"]
-    )
-    if not result.success:
-        failed = []
-        for node in getattr(result.result, "results", None) or []:
-            if str(node.status) in {"error", "fail"}:
-                failed.append(f"{node.node.unique_id}: {node.message}")
-        detail = "; ".join(failed) or str(result.exception)
-        raise RuntimeError(f"dbt {' '.join(args)} failed: {detail}")
+    command = [
+        str(Path(sys.executable).parent / "dbt"),
+        *args,
+        "--project-dir",
+        str(PROJECT),
+        "--profiles-dir",
+        str(PROJECT),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT, check=False)
+    if result.returncode != 0:
+        lines = [line for line in result.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
+        detail = "\n".join(lines[-20:]) or result.stderr[-2000:] or result.stdout[-2000:]
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{detail}")
 
 
 def parse() -> Path:

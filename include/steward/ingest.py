@@ -295,8 +295,32 @@ def _unrecognised(con, path: Path, digest: str, error: Exception, run_id: str) -
     return FileResult(str(path), "unknown", "unrecognised", reasons=Counter({str(error): 1}))
 
 
+IGNORE_FILE = ".stewardignore"
+
+
+def _ignored(folder: Path) -> list[str]:
+    """Patterns in a folder's `.stewardignore` (one per line, `#` comments; a trailing `/`
+    names a folder), for files dropped beside extracts that are not extracts."""
+    path = folder / IGNORE_FILE
+    if not path.exists():
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _matches(relative: Path, patterns: list[str]) -> bool:
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            if relative.parts[0] == pattern.rstrip("/"):
+                return True
+        elif relative.match(pattern):
+            return True
+    return False
+
+
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files under the given files or folders, hidden files and folders excluded."""
+    """Files under the given files or folders; hidden files and folders, and what a
+    folder's `.stewardignore` names, are left out."""
     found: list[Path] = []
     for path in paths:
         if not path.exists():
@@ -304,9 +328,12 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         if path.is_file():
             found.append(path)
             continue
+        patterns = _ignored(path)
         for child in sorted(path.rglob("*")):
             relative = child.relative_to(path)
-            if child.is_file() and not any(part.startswith(".") for part in relative.parts):
+            if any(part.startswith(".") for part in relative.parts) or not child.is_file():
+                continue
+            if not _matches(relative, patterns):
                 found.append(child)
     return found
 
@@ -316,15 +343,12 @@ def ingest(
     *,
     run_id: str | None = None,
     progress: Callable[[str], None] = print,
-    exclude: Callable[[Path], bool] = lambda p: False,
 ) -> IngestSummary:
     """Land every file under `paths` in the identified zone, referenced tables first."""
     run_id = run_id or audit.new_run_id("ingest")
     started = datetime.now(UTC)
     planned: list[tuple[int, Path, Adapter | None, str, Exception | None, int]] = []
     for path in discover(paths):
-        if exclude(path):
-            continue
         try:
             adapter, delimiter = sources.detect(path)
             orders = [contracts.table(t).order for t in adapter.targets]

@@ -49,7 +49,7 @@ def check_warehouse() -> dict[str, int]:
     # connection with another configuration in the same process (dag.test, dbtRunner).
     with stores.connect("warehouse") as con:
         identified = stores.store_path("identified")
-        con.execute(f"attach '{identified}' as identified (read_only)")
+        con.execute(f"attach if not exists '{identified}' as identified (read_only)")
         columns = con.execute(
             """select schema_name, table_name, column_name, data_type
             from duckdb_columns() where database_name = current_database()

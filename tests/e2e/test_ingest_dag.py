@@ -72,6 +72,9 @@ def test_when_ingest_sources_runs_then_every_row_is_loaded_or_quarantined_with_r
         for p in institution.rglob("*")
         if p.is_file() and p.suffix in {".tsv", ".csv", ".jsonl"} and "truth" not in p.parts
     ]
+    assert set(ledger) == {p.name for p in generated} | {"xapi-corrupted.jsonl"}, (
+        "ground truth and the manifest must not be ingested"
+    )
     for path in generated:
         rows_in, loaded, quarantined = ledger[path.name]
         assert rows_in == data_lines(path), path.name

@@ -249,3 +249,16 @@ def test_when_a_line_is_not_utf8_then_it_is_quarantined_and_the_rest_load(stewar
     assert query(steward_home, "select line, reason from raw.quarantine")[0][1].startswith(
         "not valid UTF-8"
     )
+
+
+def test_when_a_folder_has_a_stewardignore_then_the_named_files_and_folders_are_skipped(
+    steward_home, extracts
+):
+    write(extracts, ".stewardignore", "# not extracts\ntruth/\nREADME.md\n")
+    write(extracts, "truth/answers.csv", "colour,flavour\nred,sweet\n")
+    write(extracts, "README.md", "what is in this drop\n")
+    summary = ingest([extracts], progress=quiet)
+    assert sorted(Path(f.file).name for f in summary.files) == [
+        "module_instance.tsv",
+        "student.tsv",
+    ]
