@@ -23,9 +23,12 @@ test: $(BIN)/steward  ## the whole test suite
 bench: $(BIN)/steward  ## every benchmark; prints one table per stage
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lint: $(BIN)/steward
+lint: $(BIN)/steward  ## ruff, and sqlfluff with the dbt templater (on an empty throw-away store)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@tmp=$$(mktemp -d) && $(BIN)/python -c "import duckdb, sys; duckdb.connect(sys.argv[1] + '/identified.duckdb').close()" $$tmp \
+	  && STEWARD_HOME=$$tmp $(BIN)/sqlfluff lint dbt_project/models dbt_project/tests --processes 2; \
+	  status=$$?; rm -rf $$tmp; exit $$status
 
 clean:
 	rm -rf .steward .pytest_cache .ruff_cache

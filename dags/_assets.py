@@ -4,3 +4,4 @@ from airflow.sdk import Asset
 
 RAW = Asset("steward_raw", uri="steward://identified/raw")
 WAREHOUSE = Asset("steward_warehouse", uri="steward://warehouse/marts")
+ANALYST = Asset("steward_analyst", uri="steward://analyst/releases")

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 # Rendered from the manifest (fast, no dbt call while Airflow parses DAG files); it is
@@ -23,7 +23,10 @@ profile_config = ProfileConfig(
 )
 # dbt runs as a subprocess: a DuckDB file opened in-process by dbt would stay open in the
 # worker (and in `dag.test()`), and DuckDB refuses other connections to it meanwhile.
+# A test that joins two models (relationships, singular tests) runs in the task of the
+# model built last ("buildable"), never before both of its models exist.
 execution_config = ExecutionConfig(
+    test_indirect_selection=TestIndirectSelection.BUILDABLE,
     invocation_mode=InvocationMode.SUBPROCESS,
     dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
 )

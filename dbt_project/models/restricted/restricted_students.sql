@@ -3,17 +3,8 @@
 -- and land only in the restricted schema. Codes are kept as sent (UDD code lists).
 with
 
-students as (
-    select * from {{ source('sis', 'students') }}
-),
-
 latest as (
-    select *
-    from students
-    qualify row_number() over (
-        partition by trim(student_id)
-        order by provided_at desc nulls last, _loaded_at desc, _line desc
-    ) = 1
+    {{ latest_record(source('sis', 'students'), 'student_id') }}
 ),
 
 restricted as (

@@ -6,10 +6,7 @@ loans as (
 ),
 
 students as (
-    select distinct on (trim(username)) trim(username) as username, trim(student_id) as student_id
-    from {{ source('sis', 'students') }}
-    where username is not null
-    order by trim(username), provided_at desc nulls last
+    {{ latest_record(source('sis', 'students'), 'username') }}
 ),
 
 pseudonymised as (
@@ -20,7 +17,7 @@ pseudonymised as (
         loans.item_subtype,
         loans.borrowed_at
     from loans
-    inner join students on trim(loans.username) = students.username
+    inner join students on trim(loans.username) = trim(students.username)
 )
 
 select * from pseudonymised

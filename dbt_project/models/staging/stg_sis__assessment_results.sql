@@ -1,15 +1,7 @@
 with
 
-results as (
-    select * from {{ source('sis', 'assessment_results') }}
-),
-
 latest as (
-    select *
-    from results
-    qualify row_number() over (
-        partition by trim(assessment_id), trim(student_id) order by _loaded_at desc, _line desc
-    ) = 1
+    {{ latest_record(source('sis', 'assessment_results'), ['assessment_id', 'student_id'], provided_at=false) }}
 ),
 
 pseudonymised as (

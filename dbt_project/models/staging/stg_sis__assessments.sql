@@ -1,13 +1,7 @@
 with
 
-assessments as (
-    select * from {{ source('sis', 'assessments') }}
-),
-
 latest as (
-    select *
-    from assessments
-    qualify row_number() over (partition by trim(assessment_id) order by _loaded_at desc, _line desc) = 1
+    {{ latest_record(source('sis', 'assessments'), 'assessment_id', provided_at=false) }}
 ),
 
 renamed as (

@@ -1,15 +1,7 @@
 with
 
-courses as (
-    select * from {{ source('sis', 'courses') }}
-),
-
 latest as (
-    select *
-    from courses
-    qualify row_number() over (
-        partition by trim(course_id) order by provided_at desc nulls last, _loaded_at desc, _line desc
-    ) = 1
+    {{ latest_record(source('sis', 'courses'), 'course_id') }}
 ),
 
 renamed as (

@@ -1,16 +1,7 @@
 with
 
-module_instances as (
-    select * from {{ source('sis', 'module_instances') }}
-),
-
 latest as (
-    select *
-    from module_instances
-    qualify row_number() over (
-        partition by trim(module_instance_id)
-        order by provided_at desc nulls last, _loaded_at desc, _line desc
-    ) = 1
+    {{ latest_record(source('sis', 'module_instances'), 'module_instance_id') }}
 ),
 
 renamed as (

@@ -1,15 +1,7 @@
 with
 
-modules as (
-    select * from {{ source('sis', 'modules') }}
-),
-
 latest as (
-    select *
-    from modules
-    qualify row_number() over (
-        partition by trim(module_id) order by provided_at desc nulls last, _loaded_at desc, _line desc
-    ) = 1
+    {{ latest_record(source('sis', 'modules'), 'module_id') }}
 ),
 
 renamed as (

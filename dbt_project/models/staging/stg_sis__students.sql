@@ -3,17 +3,8 @@
 -- special-category columns go to the restricted schema instead (restricted_students).
 with
 
-students as (
-    select * from {{ source('sis', 'students') }}
-),
-
 latest as (
-    select *
-    from students
-    qualify row_number() over (
-        partition by trim(student_id)
-        order by provided_at desc nulls last, _loaded_at desc, _line desc
-    ) = 1
+    {{ latest_record(source('sis', 'students'), 'student_id') }}
 ),
 
 minimised as (

@@ -1,15 +1,7 @@
 with
 
-attendance as (
-    select * from {{ source('timetable', 'attendance') }}
-),
-
 latest as (
-    select *
-    from attendance
-    qualify row_number() over (
-        partition by trim(student_id), trim(event_id) order by _loaded_at desc, _line desc
-    ) = 1
+    {{ latest_record(source('timetable', 'attendance'), ['student_id', 'event_id'], provided_at=false) }}
 ),
 
 pseudonymised as (

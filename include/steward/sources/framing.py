@@ -57,28 +57,76 @@ def _decode(raw: bytes, number: int) -> tuple[str | None, Problem | None]:
     return text, None
 
 
-def iter_text_lines(path: Path) -> Iterator[tuple[int, str | None, Problem | None]]:
-    """(line number, text, problem) for every non-blank line; blank lines yield text ''."""
+BLOCK_BYTES = 32 << 20
+
+
+def _block_lines(body: bytes, first: int) -> list[tuple[int, str | None, Problem | None]]:
+    """Lines of a block that ends with a newline. The common case (valid UTF-8, no control
+    characters, no over-long line) is decoded and split in one pass; otherwise line by line."""
+    raws = body.split(b"\n")[:-1]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if (
+        text is not None
+        and not _CONTROL.search(text)
+        and max(map(len, raws), default=0) <= MAX_LINE_BYTES
+        and not (first == 1 and text.startswith("\ufeff"))
+    ):
+        lines = text.split("\n")[:-1]
+        if "\r" in text:
+            lines = [line.rstrip("\r") for line in lines]
+        return [(first + i, line, None) for i, line in enumerate(lines)]
+    out = []
+    for i, raw in enumerate(raws):
+        line, problem = _decode(raw, first + i)
+        out.append((first + i, line, problem))
+    return out
+
+
+def iter_line_blocks(path: Path) -> Iterator[list[tuple[int, str | None, Problem | None]]]:
+    """Blocks of (line number, text, problem): every line of the file, in order."""
+    number = 1
+    rest = b""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            text, problem = _decode(raw, number)
-            yield number, text, problem
+        while True:
+            block = handle.read(BLOCK_BYTES)
+            if not block:
+                break
+            block = rest + block
+            cut = block.rfind(b"\n")
+            if cut == -1:
+                rest = block  # one line longer than a block: keep reading
+                continue
+            body, rest = block[: cut + 1], block[cut + 1 :]
+            lines = _block_lines(body, number)
+            number += len(lines)
+            yield lines
+    if rest:
+        yield _block_lines(rest + b"\n", number)
+
+
+def iter_text_lines(path: Path) -> Iterator[tuple[int, str | None, Problem | None]]:
+    """(line number, text, problem) for every line; blank lines yield text ''."""
+    for block in iter_line_blocks(path):
+        yield from block
 
 
 def frame_jsonl(path: Path, chunk_size: int) -> Iterator[Chunk]:
     """One JSON document per line -> chunks with a single `doc` column."""
     chunk = Chunk(values={"doc": []})
-    docs = chunk.values["doc"]
-    for number, text, problem in iter_text_lines(path):
-        if problem:
-            chunk.problems.append(problem)
-        elif text.strip():
-            chunk.lines.append(number)
-            docs.append(text)
+    for block in iter_line_blocks(path):
+        docs = chunk.values["doc"]
+        for number, text, problem in block:
+            if problem:
+                chunk.problems.append(problem)
+            elif text.strip():
+                chunk.lines.append(number)
+                docs.append(text)
         if len(docs) >= chunk_size:
             yield chunk
             chunk = Chunk(values={"doc": []})
-            docs = chunk.values["doc"]
     yield chunk
 
 

@@ -25,57 +25,55 @@ _PATHS = {
     "ip_address": '$.context.extensions."http://id.tincanapi.com/extension/ip-address"',
 }
 _VERB_CASE = " ".join(f"when '{iri}' then '{short}'" for iri, short in XAPI_VERBS.items())
-_FIELDS = ",\n    ".join(
-    f"v[{i + 1}] as {name}" for i, name in enumerate(_PATHS) if name not in {"account_name", "mbox"}
+_N = len(_PATHS)
+# Every path twice, inside an LRS envelope and bare, so each statement is parsed once.
+_PATH_LIST = ", ".join(
+    [f"'{p.replace('$', '$.statement', 1)}'" for p in _PATHS.values()]
+    + [f"'{p}'" for p in _PATHS.values()]
 )
-_PATH_LIST = ", ".join(f"'{p}'" for p in _PATHS.values())
+_FIELD = {name: f"coalesce(v[{i + 1}], v[{i + 1 + _N}])" for i, name in enumerate(_PATHS)}
+_FIELDS = ",\n    ".join(
+    f"{expr} as {name}" for name, expr in _FIELD.items() if name not in {"account_name", "mbox"}
+)
 
 STATEMENTS_SQL = f"""
 with docs as (
     select
         _line,
-        json_valid(doc) as is_json,
         doc like '%&46;%' as is_moodle_export,
         -- Moodle's export escapes dots in extension keys; restore them before reading paths.
-        replace(doc, '&46;', '.') as doc
+        case when doc like '%&46;%' then replace(doc, '&46;', '.') else doc end as doc
     from src
-),
-statements as (
-    select
-        _line,
-        is_json,
-        case
-            when not is_json then null
-            when json_type(doc, '$.statement') = 'OBJECT' then 'lrs_envelope'
-            when is_moodle_export then 'moodle_export'
-            else 'xapi'
-        end as source_format,
-        case
-            when is_json then coalesce(json_extract(doc, '$.statement'), json(doc))
-        end as statement
-    from docs
 ),
 extracted as (
     select
         _line,
-        is_json,
-        source_format,
-        json_type(statement) as statement_type,
-        json_extract_string(statement, [{_PATH_LIST}]) as v
-    from statements
+        is_moodle_export,
+        left(ltrim(doc), 1) = '{{' as is_object,
+        -- one parse per statement; NULL when the line is not JSON at all
+        try(json_extract_string(doc, [{_PATH_LIST}])) as v
+    from docs
+),
+classified as (
+    select *, v is not null as is_json, coalesce(v[1], v[3], v[4], v[8]) is not null as has_envelope
+    from extracted
 )
 select
     _line,
     {_FIELDS},
-    coalesce(v[2], regexp_replace(v[3], '^mailto:', '')) as student_id,
-    case v[4] {_VERB_CASE} end as verb,
+    coalesce({_FIELD["account_name"]}, regexp_replace({_FIELD["mbox"]}, '^mailto:', '')) as student_id,
+    case {_FIELD["verb_iri"]} {_VERB_CASE} end as verb,
     '1' as event_count,
-    source_format,
+    case
+        when has_envelope then 'lrs_envelope'
+        when is_moodle_export then 'moodle_export'
+        when is_json then 'xapi'
+    end as source_format,
     case
         when not is_json then 'not valid JSON'
-        when statement_type <> 'OBJECT' then 'not a JSON object'
+        when not is_object then 'not a JSON object'
     end as _error
-from extracted
+from classified
 """
 
 ADAPTERS = (
