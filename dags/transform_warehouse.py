@@ -52,7 +52,8 @@ def transform_warehouse():
         operator_args={"pool": "warehouse_writer"},
     )
 
-    @task(outlets=[WAREHOUSE], pool="warehouse_writer")
+    # a verification: retrying cannot change its answer
+    @task(outlets=[WAREHOUSE], pool="warehouse_writer", retries=0)
     def check_warehouse() -> dict:
         from steward.warehouse_checks import check_warehouse as run_checks
 

@@ -21,24 +21,39 @@ class WarehouseLeakError(RuntimeError):
 
 
 def forbidden_names() -> tuple[set[str], set[str]]:
-    """(names never allowed in the warehouse, names allowed only in `restricted`)."""
-    never, restricted = set(), set()
+    """(names never allowed in the warehouse, names allowed only in `restricted`).
+
+    A raw column that policy drops or pseudonymises must not reach the warehouse under its
+    own name (pseudonyms are named `*_pseudonym`), unless another table keeps a column of
+    that name as it is."""
+    removed, kept, restricted = set(), set(), set()
     for table in data_policy.tables().values():
         for name, rule in table["columns"].items():
             if rule["treatment"] == "restricted":
                 restricted.add(name)
-            elif rule.get("pii") and rule["treatment"] != "keep":
-                never.add(name)
-    return never - restricted, restricted
+            elif rule["treatment"] in {"drop", "pseudonymise"}:
+                removed.add(name)
+            else:
+                kept.add(name)
+    return removed - kept - restricted, restricted
 
 
 def identifier_columns() -> list[tuple[str, str]]:
-    return [
-        (table, name)
-        for table, entry in data_policy.tables().items()
-        for name, rule in entry["columns"].items()
-        if rule.get("pii") and rule["treatment"] in IDENTIFIER_TREATMENTS
-    ]
+    """(table, SQL expression) for every direct identifier. A person's name identifies as
+    the full name: a first or last name alone equals ordinary words (a religion, a town)."""
+    out = []
+    for table, entry in data_policy.tables().items():
+        columns = entry["columns"]
+        names = [n for n, rule in columns.items() if rule.get("pii") == "PERSON"]
+        if names:
+            out.append((table, " || ' ' || ".join(f"trim({n})" for n in names)))
+        out += [
+            (table, name)
+            for name, rule in columns.items()
+            if rule.get("pii") not in (None, "PERSON")
+            and rule["treatment"] in IDENTIFIER_TREATMENTS
+        ]
+    return out
 
 
 def check_warehouse() -> dict[str, int]:
@@ -57,7 +72,9 @@ def check_warehouse() -> dict[str, int]:
         ).fetchall()
         for schema, table, column, _type in columns:
             if column in never:
-                findings.append(f"{schema}.{table}.{column}: a direct identifier's column")
+                findings.append(
+                    f"{schema}.{table}.{column}: a column policy keeps in the identified zone"
+                )
             if column in restricted and schema != "restricted":
                 findings.append(
                     f"{schema}.{table}.{column}: special-category data outside restricted"

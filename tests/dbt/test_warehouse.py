@@ -48,6 +48,7 @@ def test_when_a_raw_identifier_is_copied_into_the_warehouse_then_the_check_names
     message = str(failure.value)
     assert "marts.leak.contact: 80 values equal a direct identifier" in message
     assert "marts.leak.ethnicity: special-category data outside restricted" in message
+    assert "marts.leak.location: a column policy keeps in the identified zone" in message
 
 
 def test_when_the_warehouse_is_built_then_special_category_columns_are_only_in_restricted(
