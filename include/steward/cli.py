@@ -140,10 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     dbt_parse = sub.add_parser("dbt-parse", help="write the dbt manifest the DAGs render from")
     dbt_parse.set_defaults(func=cmd_dbt_parse)
 
+    from steward.model.cli import add_model_parser
     from steward.release import add_release_parser, add_risk_parser
 
     add_risk_parser(sub)
     add_release_parser(sub)
+    add_model_parser(sub)
 
     stat = sub.add_parser("status", help="JSON summary of stores, last runs, open requests")
     stat.set_defaults(func=cmd_status)
