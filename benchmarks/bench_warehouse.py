@@ -54,9 +54,11 @@ def direct_run(home: Path, target: Path) -> float:
     # and every data test's compiled query, as `dbt build` runs them
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test" and node.get("compiled_path"):
-            sql = (ROOT / "dbt_project" / node["compiled_path"]).read_text() if not Path(
-                node["compiled_path"]
-            ).is_absolute() else Path(node["compiled_path"]).read_text()
+            sql = (
+                (ROOT / "dbt_project" / node["compiled_path"]).read_text()
+                if not Path(node["compiled_path"]).is_absolute()
+                else Path(node["compiled_path"]).read_text()
+            )
             sql = sql.replace('"warehouse".', f'"{path.stem}".')
             con.execute(f"select count(*) from ({sql})").fetchone()
     seconds = time.perf_counter() - start
@@ -107,7 +109,9 @@ def main() -> None:
     results["dbt_build_seconds"] = round(time.perf_counter() - start, 1)
     results["dbt_peak_rss_mib"] = round(children_peak_mib())
     results["direct_sql_seconds"] = round(direct_run(home, target), 1)
-    results["ratio_dbt_to_direct"] = round(results["dbt_build_seconds"] / results["direct_sql_seconds"], 2)
+    results["ratio_dbt_to_direct"] = round(
+        results["dbt_build_seconds"] / results["direct_sql_seconds"], 2
+    )
     results["goal_seconds"] = round(1.5 * results["direct_sql_seconds"] + 10, 1)
     results["meets_goal"] = results["dbt_build_seconds"] <= results["goal_seconds"]
     print(table([(k, str(v)) for k, v in results.items()]))

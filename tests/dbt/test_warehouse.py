@@ -40,7 +40,8 @@ def test_when_a_raw_identifier_is_copied_into_the_warehouse_then_the_check_names
     con = duckdb.connect(str(home / "warehouse.duckdb"))
     con.execute(f"attach '{home / 'identified.duckdb'}' as identified (read_only)")
     con.execute(
-        "create table marts.leak as select email as contact, ethnicity from identified.raw.students"
+        "create table marts.leak as select email as contact, ethnicity, 'Main Campus' as location "
+        "from identified.raw.students"
     )
     con.close()
     with pytest.raises(WarehouseLeakError) as failure:
