@@ -61,3 +61,32 @@ def dbt_manifest() -> Path:
     from steward import dbt
 
     return dbt.parse()
+
+
+TEST_KEY = "test-only-pseudonymisation-key-0123456789abcdef"
+
+
+def build_institution(root: Path, students: int, seed: int = 5) -> tuple[Path, Path]:
+    """Generate an institution under `root` and build its stores: (STEWARD_HOME, extracts)."""
+    from steward.pipeline import build_warehouse
+    from steward.sources.generator import generate
+
+    home, generated = root / "home", root / "institution"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STEWARD_HOME", str(home))
+        patch.setenv("STEWARD_PSEUDONYM_KEY", TEST_KEY)
+        generate(generated, students, seed=seed)
+        build_warehouse(generated)
+    return home, generated
+
+
+@pytest.fixture(scope="session")
+def institution_builder():
+    """`build_institution(root, students, seed=5)` for suites that need another size."""
+    return build_institution
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory) -> Path:
+    """STEWARD_HOME with identified and warehouse stores for 80 generated students."""
+    return build_institution(tmp_path_factory.mktemp("built"), 80)[0]

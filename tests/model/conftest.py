@@ -8,27 +8,13 @@ from pathlib import Path
 
 import pytest
 
-KEY = "test-only-model-pseudonymisation-key-0123456789"
+KEY = "test-only-pseudonymisation-key-0123456789abcdef"  # as tests/conftest.py builds with
 
 
 @pytest.fixture(scope="session")
-def built_institution(tmp_path_factory) -> tuple[Path, Path]:
+def built_institution(tmp_path_factory, institution_builder) -> tuple[Path, Path]:
     """(STEWARD_HOME with built stores, the generated folder with its ground truth)."""
-    from steward import dbt, pseudonym
-    from steward.ingest import ingest
-    from steward.sources.generator import generate
-
-    root = tmp_path_factory.mktemp("model-built")
-    home = root / "home"
-    generated = root / "institution"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("STEWARD_HOME", str(home))
-        patch.setenv("STEWARD_PSEUDONYM_KEY", KEY)
-        generate(generated, 500, seed=5)
-        ingest([generated], progress=lambda _m: None)
-        pseudonym.refresh_identity_map()
-        dbt.run("build")
-    return home, generated
+    return institution_builder(tmp_path_factory.mktemp("model-built"), 500)
 
 
 @pytest.fixture

@@ -13,22 +13,9 @@ KEY = "test-only-pseudonymisation-key-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory) -> Path:
-    """warehouse.duckdb of 80 generated students (ingested, pseudonymised, dbt build)."""
-    from steward import dbt, pseudonym
-    from steward.ingest import ingest
-    from steward.sources.generator import generate
-
-    root = tmp_path_factory.mktemp("release-built")
-    home, generated = root / "home", root / "institution"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("STEWARD_HOME", str(home))
-        patch.setenv("STEWARD_PSEUDONYM_KEY", KEY)
-        generate(generated, 80, seed=5)
-        ingest([generated], progress=lambda _m: None)
-        pseudonym.refresh_identity_map()
-        dbt.run("build")
-    return home / "warehouse.duckdb"
+def built_warehouse(built_home) -> Path:
+    """warehouse.duckdb of the session's 80 generated students."""
+    return built_home / "warehouse.duckdb"
 
 
 @pytest.fixture
