@@ -82,6 +82,17 @@ def cmd_dbt_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pii_scan_text(args: argparse.Namespace) -> int:
+    from steward.pii import PiiInputError, scan_text_file
+
+    try:
+        counts = scan_text_file(args.input, args.output, args.batch_size, args.processes)
+    except PiiInputError as exc:
+        raise ValueError(str(exc)) from exc
+    print(json.dumps(counts))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from steward.status import status
 
@@ -139,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbt_parse = sub.add_parser("dbt-parse", help="write the dbt manifest the DAGs render from")
     dbt_parse.set_defaults(func=cmd_dbt_parse)
+
+    pii = sub.add_parser("pii", help="find PII in free text (Presidio, UK recognisers)")
+    pii_sub = pii.add_subparsers(dest="action", required=True, metavar="ACTION")
+    scan = pii_sub.add_parser("scan-text", help='{"id","text"} lines -> {"id","spans":[...]} lines')
+    scan.add_argument("input", help="JSON lines with id and text")
+    scan.add_argument("output", help="JSON lines with id and the spans found")
+    scan.add_argument("--batch-size", type=int, default=None, help="texts per spaCy batch")
+    scan.add_argument("--processes", type=int, default=None, help="spaCy worker processes")
+    scan.set_defaults(func=cmd_pii_scan_text)
 
     from steward.model.cli import add_model_parser
     from steward.release import add_release_parser, add_risk_parser

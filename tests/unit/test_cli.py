@@ -49,3 +49,29 @@ def test_when_no_command_is_given_then_usage_is_shown(capsys):
         main([])
     assert exit_info.value.code == 2
     assert "usage: steward" in capsys.readouterr().err
+
+
+def test_when_pii_scan_text_runs_then_it_writes_spans_per_id_and_prints_counts_only(
+    tmp_path, capsys
+):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        '{"id": "n1", "text": "Email jane.doe@example.ac.uk or call 07700 900123."}\n'
+        '{"id": "n2", "text": "Module CS1010 meets in room 2.14."}\n'
+    )
+    target = tmp_path / "out.jsonl"
+    assert main(["pii", "scan-text", str(source), str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "jane.doe" not in out
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["n1", "n2"]
+    assert {s["entity_type"] for s in rows[0]["spans"]} >= {"EMAIL_ADDRESS", "UK_PHONE"}
+    assert rows[1]["spans"] == []
+
+
+def test_when_pii_scan_text_meets_a_bad_line_then_it_exits_2_naming_file_and_line(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "n1", "text": "fine"}\n{"id": "n2"}\n')
+    assert main(["pii", "scan-text", str(source), str(tmp_path / "out.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert f"{source}:2" in err and "text" in err

@@ -1,0 +1,257 @@
+"""Find PII spans in free text: Presidio analysis plus the policy's allow-list and one
+entity per stretch of text, in batches that keep memory flat."""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+from itertools import islice
+from typing import Any, NamedTuple, TypeVar
+
+from presidio_analyzer import AnalyzerEngine, RecognizerResult
+
+from steward.pii._intervals import DisjointIntervals
+from steward.pii.analyzer import get_analyzer
+from steward.pii.policy import PiiPolicy, load_pii_policy
+
+K = TypeVar("K")
+
+# When two detections overlap with equal score and length, the earlier type wins:
+# checksummed identifiers before formats before names.
+ENTITY_PRIORITY = (
+    "EMAIL_ADDRESS",
+    "NHS",
+    "ULN",
+    "HUSID",
+    "UK_NINO",
+    "STUDENT_ID",
+    "UK_PHONE",
+    "UK_POSTCODE",
+    "DATE_OF_BIRTH",
+    "PERSON",
+)
+
+
+class PiiSpan(NamedTuple):
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+class AllowList:
+    """Institutional vocabulary (module codes, buildings, role titles) that is not PII.
+
+    A detection lying inside allow-listed text is dropped. A PERSON detection that
+    only overlaps it is trimmed to the rest ("CS101 Intro" -> dropped when both words
+    are allow-listed; "Dr Okafor Module Leader" -> "Okafor").
+    """
+
+    def __init__(self, patterns: Sequence[str], terms: Sequence[str]) -> None:
+        self._patterns = [re.compile(p) for p in patterns]
+        escaped = sorted((re.escape(t) for t in terms if t.strip()), key=len, reverse=True)
+        self._terms = (
+            re.compile(r"(?<!\w)(?:" + "|".join(escaped) + r")(?!\w)", re.IGNORECASE)
+            if escaped
+            else None
+        )
+
+    def intervals(self, text: str) -> list[tuple[int, int]]:
+        found = [m.span() for p in self._patterns for m in p.finditer(text)]
+        if self._terms is not None:
+            found.extend(m.span() for m in self._terms.finditer(text))
+        return sorted(found)
+
+    def apply(self, text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+        allowed = self.intervals(text)
+        if not allowed:
+            return spans
+        kept = []
+        for span in spans:
+            rest = _uncovered(text, span.start, span.end, allowed)
+            if not rest:
+                continue
+            if (span.start, span.end) in rest:
+                kept.append(span)
+            elif span.entity_type == "PERSON":
+                kept.extend(span._replace(start=s, end=e) for s, e in rest if text[s].isupper())
+            else:
+                kept.append(span)
+        return kept
+
+
+def _uncovered(
+    text: str, start: int, end: int, allowed: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Stretches of text[start:end] outside the allowed intervals, trimmed of
+    whitespace and punctuation; empty when nothing word-like remains."""
+    pieces, cursor = [], start
+    for a, b in allowed:
+        if b <= cursor or a >= end:
+            continue
+        if a > cursor:
+            pieces.append((cursor, a))
+        cursor = max(cursor, b)
+    if cursor < end:
+        pieces.append((cursor, end))
+    trimmed = []
+    for s, e in pieces:
+        while s < e and not text[s].isalnum():
+            s += 1
+        while e > s and not text[e - 1].isalnum():
+            e -= 1
+        if e > s:
+            trimmed.append((s, e))
+    return trimmed
+
+
+def resolve_overlaps(spans: Iterable[PiiSpan]) -> list[PiiSpan]:
+    """One entity per stretch of text: highest score, then longest, then priority."""
+
+    def rank(span: PiiSpan) -> tuple:
+        priority = (
+            ENTITY_PRIORITY.index(span.entity_type)
+            if span.entity_type in ENTITY_PRIORITY
+            else len(ENTITY_PRIORITY)
+        )
+        return (-span.score, -(span.end - span.start), priority, span.start)
+
+    chosen: list[PiiSpan] = []
+    taken = DisjointIntervals()
+    for span in sorted(spans, key=rank):
+        overlapping = taken.overlapping(span.start, span.end)
+        if overlapping and span.entity_type == "PERSON":
+            # A name that runs into an identifier ("... 97 A. Reminded Beverley") keeps
+            # the part outside it.
+            rest = _outside(span.start, span.end, overlapping)
+            if rest is None or rest[1] - rest[0] < 2:
+                continue
+            span = span._replace(start=rest[0], end=rest[1])
+        elif overlapping:
+            continue
+        chosen.append(span)
+        taken.add(span.start, span.end)
+    return sorted(chosen, key=lambda s: (s.start, s.end))
+
+
+def _outside(start: int, end: int, taken: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The longest stretch of [start, end) outside the taken intervals."""
+    best, cursor = None, start
+    for a, b in sorted(taken) + [(end, end)]:
+        if a > cursor and (best is None or a - cursor > best[1] - best[0]):
+            best = (cursor, min(a, end))
+        cursor = max(cursor, b)
+    return best
+
+
+class Detector:
+    """Presidio analysis under the PII policy. Build one per process (`get_detector`)."""
+
+    def __init__(self, analyzer: AnalyzerEngine, policy: PiiPolicy) -> None:
+        self.analyzer = analyzer
+        self.policy = policy
+        self.allow_list = AllowList(policy.allow_patterns, policy.allow_terms)
+        self._nlp = analyzer.nlp_engine.nlp[policy.language]
+
+    def detect(self, text: str) -> list[PiiSpan]:
+        """PII spans in `text`, sorted by position, never overlapping."""
+        with self._nlp.memory_zone():
+            results = self.analyzer.analyze(text=text, language=self.policy.language)
+            return self._finish(text, results)
+
+    def detect_many(
+        self,
+        items: Iterable[tuple[K, str]],
+        batch_size: int | None = None,
+        n_process: int | None = None,
+    ) -> Iterator[tuple[K, list[PiiSpan]]]:
+        """(key, spans) for each (key, text), in input order.
+
+        Texts go through spaCy's `pipe` in batches of `batch_size`, in blocks analysed
+        inside `nlp.memory_zone()`: the strings spaCy interns for unseen tokens are
+        freed after every block, so a long run does not grow (spaCy's StringStore
+        otherwise keeps every token it has seen). With `n_process` > 1, blocks are
+        analysed by that many forked worker processes (spaCy and Presidio both run
+        in the worker; only texts and spans cross process boundaries). Defaults come
+        from the policy's `batch` section.
+        """
+        batch_size = batch_size or self.policy.batch_size
+        n_process = n_process or self.policy.n_process
+        iterator = iter(items)
+        if n_process == 1:
+            while block := list(islice(iterator, self.policy.memory_zone_docs)):
+                yield from self._detect_block(block, batch_size)
+            return
+        yield from self._detect_in_workers(iterator, batch_size, n_process)
+
+    def _detect_in_workers(
+        self, iterator: Iterator[tuple[K, str]], batch_size: int, n_process: int
+    ) -> Iterator[tuple[K, list[PiiSpan]]]:
+        global _WORKER_DETECTOR
+        # Small blocks keep both workers busy; each is still one memory zone.
+        block_size = max(batch_size, min(self.policy.memory_zone_docs, 4 * batch_size))
+        context = multiprocessing.get_context("fork")
+        _WORKER_DETECTOR = self  # inherited by the forked workers, never pickled
+        try:
+            with context.Pool(n_process) as pool:
+                pending: deque[tuple[list[K], Any]] = deque()
+                # Blocks are read here, in the caller's thread, so an input error
+                # surfaces as itself and stops the workers.
+                while block := list(islice(iterator, block_size)):
+                    keys = [key for key, _ in block]
+                    texts = [text for _, text in block]
+                    pending.append((keys, pool.apply_async(_worker_detect, (texts, batch_size))))
+                    if len(pending) > 2 * n_process:
+                        yield from _completed(pending.popleft())
+                while pending:
+                    yield from _completed(pending.popleft())
+        finally:
+            _WORKER_DETECTOR = None
+
+    def _detect_block(
+        self, block: list[tuple[K, str]], batch_size: int
+    ) -> list[tuple[K, list[PiiSpan]]]:
+        language = self.policy.language
+        out = []
+        with self._nlp.memory_zone():
+            processed = self.analyzer.nlp_engine.process_batch(
+                texts=[(text, key) for key, text in block],
+                language=language,
+                batch_size=batch_size,
+                as_tuples=True,
+            )
+            for text, artifacts, key in processed:
+                results = self.analyzer.analyze(
+                    text=text, language=language, nlp_artifacts=artifacts
+                )
+                out.append((key, self._finish(text, results)))
+        return out
+
+    def _finish(self, text: str, results: list[RecognizerResult]) -> list[PiiSpan]:
+        spans = [PiiSpan(r.entity_type, r.start, r.end, round(r.score, 4)) for r in results]
+        return resolve_overlaps(self.allow_list.apply(text, spans))
+
+
+_WORKER_DETECTOR: Detector | None = None
+
+
+def _worker_detect(texts: list[str], batch_size: int) -> list[list[PiiSpan]]:
+    """Runs in a forked worker: spans for each text of one block."""
+    assert _WORKER_DETECTOR is not None, "worker was not forked from a detecting process"
+    return [
+        spans for _, spans in _WORKER_DETECTOR._detect_block(list(enumerate(texts)), batch_size)
+    ]
+
+
+def _completed(item: tuple[list[K], Any]) -> Iterator[tuple[K, list[PiiSpan]]]:
+    keys, result = item
+    return zip(keys, result.get(), strict=True)
+
+
+@cache
+def get_detector() -> Detector:
+    """The process-wide Detector for the policy in `include/policies/pii.yaml`."""
+    return Detector(get_analyzer(), load_pii_policy())
