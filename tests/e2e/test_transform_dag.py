@@ -20,12 +20,20 @@ def test_when_transform_warehouse_runs_after_ingest_then_every_model_is_built_an
     monkeypatch.setenv("STEWARD_PSEUDONYM_KEY", "e2e-test-key-0123456789abcdefghijklmnop")
     generate(tmp_path / "institution", 50, seed=9)
     bag = DagBag(dag_folder=str(DAGS))
-    assert bag.dags["ingest_sources"].test(run_conf={"source_dir": str(tmp_path / "institution")}).state == "success"
+    assert (
+        bag.dags["ingest_sources"]
+        .test(run_conf={"source_dir": str(tmp_path / "institution")})
+        .state
+        == "success"
+    )
 
     transform = bag.dags["transform_warehouse"]
     dbt_tasks = [t.task_id for t in transform.tasks if t.task_id.startswith("dbt.")]
     model_files = sorted(p.stem for p in (DAGS.parent / "dbt_project" / "models").rglob("*.sql"))
-    assert sorted(re.sub(r"_(model_)?build$", "", t.removeprefix("dbt.")) for t in dbt_tasks) == model_files
+    assert (
+        sorted(re.sub(r"_(model_)?build$", "", t.removeprefix("dbt.")) for t in dbt_tasks)
+        == model_files
+    )
     for task in dbt_tasks:
         assert transform.get_task(task).pool == "warehouse_writer"
 

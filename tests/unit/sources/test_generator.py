@@ -124,7 +124,9 @@ def enrolments(institution) -> dict[tuple[str, str], dict[str, str]]:
 def test_when_seed_repeats_then_every_file_is_byte_identical(institution, twin):
     first, second = _tree(institution), _tree(twin)
     assert first == second
-    assert len(first) == len(EXPECTED_HEADERS) + len(JSONL_FILES) + 3  # + README, manifest, .stewardignore
+    assert (
+        len(first) == len(EXPECTED_HEADERS) + len(JSONL_FILES) + 3
+    )  # + README, manifest, .stewardignore
 
 
 def test_when_seed_differs_then_files_differ(institution, tmp_path):
