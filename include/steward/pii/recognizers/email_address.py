@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import tldextract
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
+
+from steward.pii.recognizers._base import ConstantsRecognizer
 
 # Offline and deterministic: no fetch of the live suffix list, no disk cache; the
 # snapshot bundled with tldextract is read on first use.
 _SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-class EmailAddressRecognizer(PatternRecognizer):
+class EmailAddressRecognizer(ConstantsRecognizer):
     """Email address whose domain ends in a known public suffix."""
 
     ENTITY = "EMAIL_ADDRESS"
@@ -23,14 +25,6 @@ class EmailAddressRecognizer(PatternRecognizer):
         )
     ]
     CONTEXT = ["email", "e-mail", "mail", "contact", "address"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity=self.ENTITY,
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-        )
 
     def validate_result(self, pattern_text: str) -> bool:
         return _SUFFIXES(pattern_text.rsplit("@", 1)[-1]).fqdn != ""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
 
 from steward.identifiers import nino_ok
+from steward.pii.recognizers._base import ConstantsRecognizer
 
 
-class NationalInsuranceRecognizer(PatternRecognizer):
+class NationalInsuranceRecognizer(ConstantsRecognizer):
     """NI number such as `QQ 12 34 56 C`; prefixes HMRC never issues are rejected."""
 
     ENTITY = "UK_NINO"
@@ -19,14 +20,6 @@ class NationalInsuranceRecognizer(PatternRecognizer):
         )
     ]
     CONTEXT = ["national", "insurance", "ni", "nino", "nic"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity=self.ENTITY,
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-        )
 
     def validate_result(self, pattern_text: str) -> bool:
         return nino_ok(pattern_text.replace("-", ""))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
 
 from steward.identifiers import nhs_number_ok
+from steward.pii.recognizers._base import ConstantsRecognizer
 from steward.pii.recognizers.uk_phone import NOT_AFTER_PHONE_PREFIX
 
 
-class NhsNumberRecognizer(PatternRecognizer):
+class NhsNumberRecognizer(ConstantsRecognizer):
     """NHS number; reported only when the modulus 11 check digit holds."""
 
     ENTITY = "NHS"
@@ -20,14 +21,6 @@ class NhsNumberRecognizer(PatternRecognizer):
         )
     ]
     CONTEXT = ["nhs", "health", "gp", "patient", "hospital"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity=self.ENTITY,
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-        )
 
     def validate_result(self, pattern_text: str) -> bool:
         return nhs_number_ok(pattern_text)

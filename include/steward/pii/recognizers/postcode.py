@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
+
+from steward.pii.recognizers._base import ConstantsRecognizer
 
 
-class PostcodeRecognizer(PatternRecognizer):
+class PostcodeRecognizer(ConstantsRecognizer):
     """Postcode such as `LS6 2QT` or `EC1A 1BB` (letters restricted by position)."""
 
     ENTITY = "UK_POSTCODE"
@@ -22,11 +24,3 @@ class PostcodeRecognizer(PatternRecognizer):
         )
     ]
     CONTEXT = ["postcode", "address", "live", "lives", "living", "road", "street", "flat"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity=self.ENTITY,
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-        )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
+
+from steward.pii.recognizers._base import ConstantsRecognizer
 
 # For digit-run recognisers (NHS, ULN, HUSID): digits written straight after "+44" or
 # "(0)" are the rest of a telephone number.
@@ -26,7 +28,7 @@ _NATIONAL = (
 )
 
 
-class UkPhoneRecognizer(PatternRecognizer):
+class UkPhoneRecognizer(ConstantsRecognizer):
     """Telephone number in any common UK writing (`07700 900123`, `+44 (0)20 7946 0000`)."""
 
     ENTITY = "UK_PHONE"
@@ -43,11 +45,3 @@ class UkPhoneRecognizer(PatternRecognizer):
         "contact",
         "number",
     ]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__(
-            supported_entity=self.ENTITY,
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-        )
