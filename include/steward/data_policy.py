@@ -46,10 +46,6 @@ def categories() -> dict[str, dict[str, Any]]:
     return policy.load("data")["categories"]
 
 
-def column(table: str, name: str) -> dict[str, Any]:
-    return tables()[table]["columns"][name]
-
-
 def problems() -> list[str]:
     """Every way the column policy disagrees with the contract or with itself."""
     found = []

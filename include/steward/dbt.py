@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,9 +36,3 @@ def parse() -> Path:
     """Write the manifest Cosmos renders the DAGs from (no database is touched)."""
     run("parse")
     return MANIFEST
-
-
-def manifest() -> dict:
-    if not MANIFEST.exists():
-        parse()
-    return json.loads(MANIFEST.read_text())
