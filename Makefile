@@ -14,8 +14,8 @@ $(BIN)/steward: pyproject.toml uv.lock
 demo: $(BIN)/steward  ## generate a small institution and run every DAG through Airflow
 	$(BIN)/steward demo --students $(STUDENTS)
 
-up: $(BIN)/steward  ## Airflow standalone with our DAGs; prints the address and login
-	$(BIN)/steward up
+up: $(BIN)/steward  ## Airflow standalone with our DAGs (demo data loaded first if empty); prints the address and login
+	$(BIN)/steward up --students $(STUDENTS)
 
 test: $(BIN)/steward  ## the whole test suite
 	$(BIN)/pytest

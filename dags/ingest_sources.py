@@ -11,8 +11,17 @@ declared contract; rows that break it are **quarantined** in `raw.quarantine` wi
 file, line, field and reason, never dropped. A file already loaded is skipped, and each
 file loads in one transaction, so a failure leaves nothing half-loaded.
 
+New tutor case notes are then **redacted** (`redacted.case_notes`, still in the identified
+zone): names, contact details and identifiers become typed placeholders, the student's
+own mentions a marker that the warehouse turns into their pseudonym tag. dbt reads only
+this table, so a note's original text never leaves the identified zone. Every column of
+the identified zone is then sampled and classified for PII (`pii_findings` in the audit
+store); a new column in an extract, one the contract does not know and so never loaded,
+is classified before its file is loaded.
+
 **For stewards:** the task log and the audit store show counts only
-(rows in = rows loaded + rows quarantined); no personal data is logged.
+(rows in = rows loaded + rows quarantined; notes redacted and placeholders per type);
+no personal data is logged.
 On success the `steward_raw` asset is updated, which starts `transform_warehouse`.
 """
 
@@ -51,6 +60,20 @@ def ingest_sources():
         summary = ingest([Path(source)])
         return summary.totals()
 
+    @task(pool="identified_writer")
+    def redact_case_notes() -> dict:
+        from steward.pii.case_notes import redact_new_notes
+
+        return redact_new_notes()
+
+    # Reading the identified zone takes its pool: DuckDB will not open a file another
+    # process is writing.
+    @task(pool="identified_writer")
+    def discover_pii_columns() -> dict:
+        from steward.pii.columns import check_store
+
+        return check_store("identified")
+
     # a verification: retrying cannot change its answer
     @task(outlets=[RAW], retries=0)
     def check_accounting(totals: dict) -> dict:
@@ -59,7 +82,8 @@ def ingest_sources():
         check_ledger()
         return totals
 
-    check_accounting(land_extracts())
+    totals = land_extracts()
+    totals >> redact_case_notes() >> discover_pii_columns() >> check_accounting(totals)
 
 
 ingest_sources()

@@ -14,6 +14,9 @@ and the attacker knowledge (a class list: module, sex, age band).
    against the attacker knowledge: one that fails only in combination is blocked too.
 2. **publish_releases** writes a new analyst store with every passing release, carries
    over the **previous version** of each blocked release, and swaps it in atomically.
+3. **discover_pii_columns** samples every column of the published store and classifies
+   its values with the PII recognisers: the analyst store must hold none, so any column
+   that does fails the run, naming table, column and entity.
 
 **For stewards:** every run writes a risk report per release to
 `$STEWARD_HOME/reports/releases/<release>/risk_report.{json,html}` and a row to
@@ -58,7 +61,7 @@ def release_analyst_marts():
         outcomes = assess(load_policy(), staging_path(run_id))
         return {"run_id": run_id, "started_at": started_at, "outcomes": outcomes}
 
-    @task(pool="analyst_writer", outlets=[ANALYST])
+    @task(pool="analyst_writer")
     def publish_releases(assessment: dict) -> dict:
         from datetime import datetime
 
@@ -70,7 +73,14 @@ def release_analyst_marts():
             datetime.fromisoformat(assessment["started_at"]),
         )
 
-    publish_releases(assess_releases())
+    # a verification: retrying cannot change its answer
+    @task(pool="analyst_writer", outlets=[ANALYST], retries=0)
+    def discover_pii_columns() -> dict:
+        from steward.pii.columns import check_store
+
+        return check_store("analyst")
+
+    publish_releases(assess_releases()) >> discover_pii_columns()
 
 
 release_analyst_marts()

@@ -30,7 +30,7 @@ audit store holds counts and versions only. Writes go through the `warehouse_wri
 from __future__ import annotations
 
 import pendulum
-from _assets import WAREHOUSE
+from _assets import MODEL, WAREHOUSE
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 
@@ -50,7 +50,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, t
     doc_md=__doc__,
 )
 def score_students():
-    @task(pool="warehouse_writer")
+    @task(pool="warehouse_writer", outlets=[MODEL])
     def train_when_due(params=None) -> dict:
         from steward.model import run
 

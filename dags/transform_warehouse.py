@@ -12,6 +12,10 @@ one Airflow task per dbt model (rendered by Cosmos) with the model's tests right
    `restricted` schema), then builds the marts and the consent-filtered intervention cohort.
 3. **check_warehouse** fails the run if a column not allowed by policy, or any direct
    identifier value from the identified zone, is found in the warehouse.
+4. **discover_pii_columns** samples every column of the warehouse and classifies its
+   values with the PII recognisers; a column holding PII that the dbt model's `meta`
+   does not declare fails the run, naming table, column and entity. Findings (shares,
+   never values) are kept in `pii_findings` in the audit store.
 
 Runs when `ingest_sources` updates `steward_raw`; writes through the one-slot
 `warehouse_writer` pool and updates the `steward_warehouse` asset on success.
@@ -52,14 +56,20 @@ def transform_warehouse():
         operator_args={"pool": "warehouse_writer"},
     )
 
-    # a verification: retrying cannot change its answer
-    @task(outlets=[WAREHOUSE], pool="warehouse_writer", retries=0)
+    # verifications: retrying cannot change their answer
+    @task(pool="warehouse_writer", retries=0)
     def check_warehouse() -> dict:
         from steward.warehouse_checks import check_warehouse as run_checks
 
         return run_checks()
 
-    pseudonymise_identifiers() >> dbt >> check_warehouse()
+    @task(outlets=[WAREHOUSE], pool="warehouse_writer", retries=0)
+    def discover_pii_columns() -> dict:
+        from steward.pii.columns import check_store
+
+        return check_store("warehouse")
+
+    pseudonymise_identifiers() >> dbt >> check_warehouse() >> discover_pii_columns()
 
 
 transform_warehouse()

@@ -90,3 +90,23 @@ def institution_builder():
 def built_home(tmp_path_factory) -> Path:
     """STEWARD_HOME with identified and warehouse stores for 80 generated students."""
     return build_institution(tmp_path_factory.mktemp("built"), 80)[0]
+
+
+@pytest.fixture(scope="session")
+def home_from_built(built_home, tmp_path_factory):
+    """`home_from_built(name, step)`: a new STEWARD_HOME holding copies of the built
+    identified zone and warehouse, once `step(home)` has run in it with the test key."""
+    import shutil
+
+    def _make(name: str, step) -> Path:
+        home = tmp_path_factory.mktemp(name) / "home"
+        home.mkdir()
+        for store in ("identified", "warehouse"):
+            shutil.copy(built_home / f"{store}.duckdb", home / f"{store}.duckdb")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("STEWARD_HOME", str(home))
+            patch.setenv("STEWARD_PSEUDONYM_KEY", TEST_KEY)
+            step(home)
+        return home
+
+    return _make

@@ -74,23 +74,53 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit entry. `detail` must hold counts and identifiers of runs only."""
+    record_many(
+        run_id,
+        action,
+        [
+            {
+                "outcome": outcome,
+                "store": store,
+                "table_name": table_name,
+                "rows_in": rows_in,
+                "rows_affected": rows_affected,
+                "rows_quarantined": rows_quarantined,
+                "detail": detail,
+            }
+        ],
+        started_at=started_at,
+    )
+
+
+def record_many(
+    run_id: str, action: str, entries: list[dict[str, Any]], *, started_at: datetime
+) -> None:
+    """Append several entries of one action in one write (say, one per table swept). Each
+    entry takes `record`'s keywords: `outcome` and optionally `store`, `table_name`,
+    `rows_in`, `rows_affected`, `rows_quarantined`, `detail`."""
+    if not entries:
+        return
+    ended_at = datetime.now(UTC)
+    rows = [
+        [
+            uuid.uuid4().hex,
+            run_id,
+            action,
+            entry.get("store"),
+            entry.get("table_name"),
+            entry.get("rows_in"),
+            entry.get("rows_affected"),
+            entry.get("rows_quarantined"),
+            entry["outcome"],
+            json.dumps(entry.get("detail") or {}, sort_keys=True, default=str),
+            policy_version(),
+            started_at,
+            ended_at,
+        ]
+        for entry in entries
+    ]
     with stores.connect("audit") as con:
         con.execute(SCHEMA)
-        con.execute(
-            "insert into audit_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                uuid.uuid4().hex,
-                run_id,
-                action,
-                store,
-                table_name,
-                rows_in,
-                rows_affected,
-                rows_quarantined,
-                outcome,
-                json.dumps(detail or {}, sort_keys=True, default=str),
-                policy_version(),
-                started_at,
-                datetime.now(UTC),
-            ],
+        con.executemany(
+            "insert into audit_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )

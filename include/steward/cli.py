@@ -9,6 +9,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+# The demo institution: `steward demo` makes it, `steward up` when the stores are empty.
+DEMO_STUDENTS = 300
+DEMO_SEED = 7
+
 
 def _progress(message: str) -> None:
     print(message, flush=True)
@@ -45,7 +49,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from steward.up import run_up
 
-    return run_up(port=args.port, progress=_progress)
+    return run_up(port=args.port, students=args.students, seed=args.seed, progress=_progress)
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -53,6 +57,11 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
     if args.action == "dbt-sources":
         print(f"written {data_policy.write_dbt_sources()}")
+        return 0
+    if args.action == "dbt-exposures":
+        from steward.release.exposures import write_dbt_exposures
+
+        print(f"written {write_dbt_exposures()}")
         return 0
     problems = data_policy.problems()
     for problem in problems:
@@ -93,6 +102,22 @@ def cmd_pii_scan_text(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from steward import report
+
+    summary = report.publish(Path(args.out) if args.out else None)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_pii_scan_columns(args: argparse.Namespace) -> int:
+    from steward.pii.columns import check_store
+
+    for store in args.stores:
+        print(json.dumps({"store": store, **check_store(store)}))
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from steward.status import status
 
@@ -126,16 +151,24 @@ def build_parser() -> argparse.ArgumentParser:
     ing.set_defaults(func=cmd_ingest)
 
     demo = sub.add_parser("demo", help="generate an institution and run every DAG in Airflow")
-    demo.add_argument("--students", type=int, default=300)
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--students", type=int, default=DEMO_STUDENTS)
+    demo.add_argument("--seed", type=int, default=DEMO_SEED)
     demo.set_defaults(func=cmd_demo)
 
-    up = sub.add_parser("up", help="run Airflow standalone with our DAGs and print the login")
+    up = sub.add_parser(
+        "up",
+        help="run Airflow standalone with our DAGs and print the login; "
+        "runs the demo first when the stores are empty",
+    )
     up.add_argument("--port", type=int, default=8080)
+    up.add_argument("--students", type=int, default=DEMO_STUDENTS, help="demo size if empty")
+    up.add_argument("--seed", type=int, default=DEMO_SEED)
     up.set_defaults(func=cmd_up)
 
-    pol = sub.add_parser("policy", help="check the column policy, or regenerate dbt sources")
-    pol.add_argument("action", choices=["check", "dbt-sources"])
+    pol = sub.add_parser(
+        "policy", help="check the column policy, or regenerate dbt sources or exposures"
+    )
+    pol.add_argument("action", choices=["check", "dbt-sources", "dbt-exposures"])
     pol.set_defaults(func=cmd_policy)
 
     pse = sub.add_parser(
@@ -159,13 +192,36 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--batch-size", type=int, default=None, help="texts per spaCy batch")
     scan.add_argument("--processes", type=int, default=None, help="spaCy worker processes")
     scan.set_defaults(func=cmd_pii_scan_text)
+    columns = pii_sub.add_parser(
+        "scan-columns",
+        help="classify every column of the stores; fail on PII their declarations lack",
+        description="Findings go to pii_findings in the audit store (shares, never values).",
+    )
+    columns.add_argument(
+        "stores",
+        nargs="*",
+        choices=["identified", "warehouse", "analyst"],
+        default=["identified", "warehouse", "analyst"],
+    )
+    columns.set_defaults(func=cmd_pii_scan_columns)
 
     from steward.model.cli import add_model_parser
     from steward.release import add_release_parser, add_risk_parser
+    from steward.requests.cli import add_request_parser
+    from steward.retention.cli import add_sweep_parser
 
     add_risk_parser(sub)
     add_release_parser(sub)
     add_model_parser(sub)
+    add_request_parser(sub)
+    add_sweep_parser(sub)
+
+    rep = sub.add_parser(
+        "report",
+        help="write the transparency report (Markdown and HTML) from policy, dbt docs and model card",
+    )
+    rep.add_argument("--out", default=None, help="folder (default $STEWARD_HOME/reports)")
+    rep.set_defaults(func=cmd_report)
 
     stat = sub.add_parser("status", help="JSON summary of stores, last runs, open requests")
     stat.set_defaults(func=cmd_status)

@@ -110,6 +110,10 @@ TABLES: dict[str, Table] = {
                 _c("highest_education", max_length=100),
                 _c("age_band", max_length=20),
                 _c("imd_band", max_length=20),
+                # UDD student_course_membership: entry qualification and UCAS tariff points.
+                _c("entry_quals", codes="ENTRY_QUALS"),
+                _c("entry_points", "INTEGER", min=0, max=999),
+                _c("entry_points_schema", codes="ENTRY_POINTS_SCHEMA"),
                 _c("provided_at", "TIMESTAMPTZ", past=True),
             ),
             order=10,
@@ -310,6 +314,47 @@ TABLES: dict[str, Table] = {
             order=60,
         ),
     )
+}
+
+
+# Tables steward derives inside the identified zone for dbt to read beside or in place of a
+# raw one ("schema.table" -> its columns); never loaded from an extract. Their column policy
+# is in data.yaml `platform_tables.identified`.
+DERIVED_TABLES: dict[str, Table] = {
+    # case notes with their PII replaced by placeholders (steward.pii.case_notes)
+    "redacted.case_notes": Table(
+        "case_notes",
+        (
+            _c("note_id", required=True),
+            _c("student_id", required=True),
+            _c("staff_id"),
+            _c("created_at", "TIMESTAMPTZ", required=True),
+            _c("redacted_text", required=True),
+            _c("entity_counts", "JSON", required=True),
+            _c("source_hash", required=True),
+            _c("redacted_at", "TIMESTAMPTZ", required=True),
+        ),
+        unique="note_id",
+        lineage=(),
+    ),
+    # corrections of source values a student asked for (steward.requests.rectify), laid
+    # over the source in staging (dbt macro `rectified`)
+    "raw.rectifications": Table(
+        "rectifications",
+        (
+            _c("rectification_id", required=True),
+            _c("request_id", required=True),
+            _c("table_name", required=True),
+            _c("student_id", required=True),
+            _c("column_name", required=True),
+            _c("old_value"),
+            _c("new_value", required=True),
+            _c("received_at", "TIMESTAMPTZ", required=True),
+            _c("recorded_at", "TIMESTAMPTZ", required=True),
+        ),
+        unique="rectification_id",
+        lineage=(),
+    ),
 }
 
 

@@ -15,8 +15,17 @@ MANIFEST = PROJECT / "target" / "manifest.json"
 def run(*args: str) -> None:
     """`dbt <args>` against our project and profile, in a subprocess (an in-process dbt
     would keep the DuckDB files open); raises with dbt's error lines."""
+    per_home: list[str] = []
     if args[0] != "parse":
-        stores.home()  # the profile's stores live in STEWARD_HOME: make sure it exists
+        # the profile's stores live in STEWARD_HOME; so do this run's artifacts, so that
+        # builds against different homes (tests, benchmarks) never share a target folder
+        home = stores.home()
+        per_home = [
+            "--target-path",
+            str(home / "dbt" / "target"),
+            "--log-path",
+            str(home / "dbt" / "logs"),
+        ]
     command = [
         str(Path(sys.executable).parent / "dbt"),
         *args,
@@ -24,6 +33,7 @@ def run(*args: str) -> None:
         str(PROJECT),
         "--profiles-dir",
         str(PROJECT),
+        *per_home,
     ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT, check=False)
     if result.returncode != 0:

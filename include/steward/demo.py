@@ -22,6 +22,7 @@ PIPELINE = (
     "score_students",
     "retention_sweep",
     "data_subject_requests",
+    "publish_transparency_report",
 )
 DEMO_KEY_FILE = "demo-pseudonym-key"
 _STATE = re.compile(r"state=(\w+)|DagRun Finished: .*?state=(\w+)")

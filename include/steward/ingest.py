@@ -7,6 +7,7 @@ whose content was loaded before is skipped. Rows in = rows loaded + rows quarant
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ import duckdb
 
 from steward import audit, contracts, sources, stores
 from steward.contracts import Column, Table
+from steward.requests import schema as request_tables
+from steward.requests import suppression
 from steward.sources.base import Adapter, UnknownFormatError
 
 LEDGER = """
@@ -98,6 +101,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
     con.execute(QUARANTINE)
     con.execute(LEDGER)
+    request_tables.create(con)  # corrections (a dbt source) and erasure suppressions
 
 
 def _quote(value: str) -> str:
@@ -116,9 +120,15 @@ def _checks(table: Table, col: Column, siblings: frozenset[str] = frozenset()) -
     if col.required:
         out.append(f"case when not ({present}) then '{name}|required value missing' end")
     if col.type != "VARCHAR":
+        invalid = f"try_cast(trim({v}) as {col.type}) is null"
+        if col.type in {"SMALLINT", "INTEGER", "BIGINT"}:
+            # DuckDB rounds '1.5' and reads '0x10' as integers: a count must be written whole
+            invalid += (
+                f" or try_cast(trim({v}) as {col.type}) "
+                f"is distinct from try_cast(trim({v}) as double)"
+            )
         out.append(
-            f"case when {present} and try_cast(trim({v}) as {col.type}) is null "
-            f"then '{name}|not a valid {col.type.lower()}' end"
+            f"case when {present} and ({invalid}) then '{name}|not a valid {col.type.lower()}' end"
         )
     if col.max_length:
         out.append(
@@ -132,7 +142,10 @@ def _checks(table: Table, col: Column, siblings: frozenset[str] = frozenset()) -
         out.append(
             f"case when {present} and trim({v}) not in ({listed}) then '{name}|not in {where}' end"
         )
-    number = f"try_cast(trim({v}) as double)"
+    # NaN compares above every number in DuckDB: name it instead of calling it too large.
+    number = f"nullif(try_cast(trim({v}) as double), 'NaN'::double)"
+    if col.type == "DOUBLE":
+        out.append(f"case when isnan(try_cast(trim({v}) as double)) then '{name}|not a number' end")
     if col.min is not None:
         out.append(
             f"case when {number} < {col.min} then '{name}|below the minimum {col.min:g}' end"
@@ -184,7 +197,8 @@ def _check(
     rules = [rule for col in table.columns for rule in _checks(table, col, siblings)]
     con.execute(
         f"""create or replace temp table {checked} as
-        select s.*, case when s._error is not null then ['*|' || s._error]
+        select s.*, case when s._error is not null
+            then [if(contains(s._error, '|'), s._error, '*|' || s._error)]
             else list_filter([{", ".join(rules)}], lambda x: x is not null) end as _errors
         from {stage} s"""
     )
@@ -222,6 +236,7 @@ def _load_file(
     lineage = [str(path), digest]
     names = frozenset(stages)
     checked = {t.name: _check(con, t, stages[t.name], names - {t.name}) for t in targets}
+    suppression.apply(con, checked)  # an erased student's rows are quarantined, blank
     con.execute("create or replace temp table bad_lines (_line bigint)")
     for name, table_name in checked.items():
         con.execute(f"insert into bad_lines select _line from {table_name} where len(_errors) > 0")
@@ -290,9 +305,32 @@ def _unrecognised(con, path: Path, digest: str, error: Exception, run_id: str) -
     now = datetime.now(UTC)
     con.execute(
         "insert into raw.quarantine values (?, ?, 0, null, '*', ?, null, ?, ?)",
-        [str(path), digest, f"unrecognised format: {error}", run_id, now],
+        [_shown(path), digest, f"unrecognised format: {error}", run_id, now],
     )
-    return FileResult(str(path), "unknown", "unrecognised", reasons=Counter({str(error): 1}))
+    return FileResult(_shown(path), "unknown", "unrecognised", reasons=Counter({str(error): 1}))
+
+
+def _shown(path: Path) -> str:
+    """The path as text; bytes of a file name that are not UTF-8 appear as \\x escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _refusal(path: Path, given: list[Path]) -> UnknownFormatError | None:
+    """Why a discovered file is not read at all: a name that is not UTF-8 cannot be recorded
+    as it is, and a link out of the folder given would read whatever it points at."""
+    if _shown(path) != str(path):
+        return UnknownFormatError(
+            f"{_shown(path)}: the file name is not valid UTF-8; rename the file and ingest again"
+        )
+    folders = [p.resolve() for p in given if p.is_dir()]
+    if path.is_symlink() and path not in given:
+        target = path.resolve()
+        if not any(target.is_relative_to(folder) for folder in folders):
+            return UnknownFormatError(
+                f"{path}: a symbolic link to {target}, outside the folder being ingested; "
+                "not read (copy the extract into the folder instead)"
+            )
+    return None
 
 
 IGNORE_FILE = ".stewardignore"
@@ -320,7 +358,7 @@ def _matches(relative: Path, patterns: list[str]) -> bool:
 
 def discover(paths: Iterable[Path]) -> list[Path]:
     """Files under the given files or folders; hidden files and folders, and what a
-    folder's `.stewardignore` names, are left out."""
+    folder's `.stewardignore` names (in that folder or below it), are left out."""
     found: list[Path] = []
     for path in paths:
         if not path.exists():
@@ -328,14 +366,45 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         if path.is_file():
             found.append(path)
             continue
-        patterns = _ignored(path)
+        patterns: dict[Path, list[str]] = {}
         for child in sorted(path.rglob("*")):
             relative = child.relative_to(path)
             if any(part.startswith(".") for part in relative.parts) or not child.is_file():
                 continue
-            if not _matches(relative, patterns):
+            # an extract drop keeps its .stewardignore when landed inside a larger folder
+            folders = [
+                path.joinpath(*relative.parts[:depth]) for depth in range(len(relative.parts))
+            ]
+            if not any(
+                _matches(child.relative_to(folder), patterns.setdefault(folder, _ignored(folder)))
+                for folder in folders
+            ):
                 found.append(child)
     return found
+
+
+# Records read to find the fields an extract has that its adapter does not read.
+NEW_FIELD_RECORDS = 1000
+
+
+def _classify_new_fields(
+    path: Path, adapter: Adapter, delimiter: str, run_id: str, progress: Callable[[str], None]
+) -> None:
+    """A field the contract does not know is never loaded; what it holds is classified for
+    PII first (`pii_findings`, store 'landing'), so a steward learns that a source has
+    started sending, say, phone numbers, and can decide whether the contract needs it."""
+    fields = sources.unread_fields(path, adapter, delimiter, NEW_FIELD_RECORDS)
+    if not fields:
+        return
+    from steward.pii.columns import classify_new_fields  # imports Presidio: only now
+
+    findings = classify_new_fields(path, adapter, delimiter, fields, run_id)
+    if findings:
+        flagged = sorted({f"{f.column} ({f.entity})" for f in findings if f.verdict != "clean"})
+        progress(
+            f"{_shown(path)}: {len({f.column for f in findings})} new field(s) not in the "
+            f"contract, not loaded; PII in {', '.join(flagged) or 'none of them'}"
+        )
 
 
 def ingest(
@@ -348,7 +417,12 @@ def ingest(
     run_id = run_id or audit.new_run_id("ingest")
     started = datetime.now(UTC)
     planned: list[tuple[int, Path, Adapter | None, str, Exception | None, int]] = []
+    paths = list(paths)
     for path in discover(paths):
+        refusal = _refusal(path, paths)
+        if refusal:
+            planned.append((0, path, None, "", refusal, 0))
+            continue
         try:
             adapter, delimiter = sources.detect(path)
             orders = [contracts.table(t).order for t in adapter.targets]
@@ -371,9 +445,11 @@ def ingest(
             retry = loaded is not None and loaded[0] == "unknown" and adapter is not None
             if loaded and not retry:
                 result = FileResult(
-                    str(path), adapter.name if adapter else "unknown", "already_loaded"
+                    _shown(path), adapter.name if adapter else "unknown", "already_loaded"
                 )
             else:
+                if adapter is not None:
+                    _classify_new_fields(path, adapter, delimiter, run_id, progress)
                 con.begin()
                 try:
                     if retry:
@@ -381,7 +457,7 @@ def ingest(
                     if adapter is None:
                         result = _unrecognised(con, path, digest, error, run_id)
                         _record_ledger(
-                            con, digest, str(path), "unknown", result, run_id, datetime.now(UTC)
+                            con, digest, _shown(path), "unknown", result, run_id, datetime.now(UTC)
                         )
                     else:
                         result = _load_file(con, path, adapter, delimiter, digest, run_id)

@@ -1,5 +1,6 @@
 """The data path without Airflow, for tests, benchmarks and a quick local look:
-ingest extracts, pseudonymise new identifiers, build the warehouse with dbt."""
+ingest extracts, redact new case notes, pseudonymise new identifiers, build the warehouse
+with dbt."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from steward.ingest import ingest
 
 
 def build_warehouse(extracts: Path | None = None) -> None:
-    """Ingest `extracts` (when given), refresh the identity map, then `dbt build`."""
+    """Ingest `extracts` (when given), redact new case notes, refresh the identity map,
+    then `dbt build`."""
+    from steward.pii.case_notes import redact_new_notes  # imports Presidio: only when used
+
     if extracts is not None:
         ingest([extracts], progress=lambda _message: None)
+    redact_new_notes()
     pseudonym.refresh_identity_map()
     dbt.run("build")

@@ -14,7 +14,12 @@ POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 @cache
 def load(name: str) -> Any:
     """Parsed `include/policies/<name>.yaml`."""
-    path = POLICY_DIR / f"{name}.yaml"
+    return read(name)
+
+
+def read(name: str, folder: Path = POLICY_DIR) -> Any:
+    """Parsed `<folder>/<name>.yaml`, uncached: for a copy of the policy being tried out."""
+    path = folder / f"{name}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"{path}: policy file missing")
     with path.open(encoding="utf-8") as handle:

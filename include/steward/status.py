@@ -42,6 +42,12 @@ def status() -> dict[str, Any]:
                     action: {"run_id": run, "outcome": outcome, "ended_at": ended}
                     for action, run, outcome, ended in rows
                 }
+                if "main.request_log" in out["stores"][store]["tables"]:
+                    out["requests"] = dict(
+                        con.execute(
+                            "select status, count(*) from request_log group by status"
+                        ).fetchall()
+                    )
             if store == "identified":
                 tables = out["stores"][store]["tables"]
                 out["quarantined_rows"] = tables.get("raw.quarantine", 0)

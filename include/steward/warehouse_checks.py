@@ -64,7 +64,7 @@ def check_warehouse() -> dict[str, int]:
     # connection with another configuration in the same process (dag.test, dbtRunner).
     with stores.connect("warehouse") as con:
         identified = stores.store_path("identified")
-        con.execute(f"attach if not exists '{identified}' as identified (read_only)")
+        con.execute("attach if not exists ? as identified (read_only)", [str(identified)])
         columns = con.execute(
             """select schema_name, table_name, column_name, data_type
             from duckdb_columns() where database_name = current_database()

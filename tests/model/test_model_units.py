@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from steward.model import encoding, registry, score, stability, validate
 from steward.model import policy as model_policy
-from steward.model import registry, score, stability, validate
 
 
 def test_when_scores_match_observed_rates_then_calibration_error_is_zero():
@@ -49,6 +49,95 @@ def test_when_a_feature_predicts_only_in_one_year_then_it_is_flagged_unstable():
     findings = stability.check(frame, ["steady", "proxy"], rules)
 
     assert stability.unstable_features(findings) == ["proxy"]
+
+
+def test_when_a_steady_feature_spreads_by_chance_across_many_modules_then_it_is_kept():
+    rng = np.random.default_rng(0)
+    modules, per_module = 30, 200
+    n = modules * per_module
+    label = rng.integers(0, 2, n)
+    module = np.repeat([f"M{i:02d}" for i in range(modules)], per_module)
+    in_five_modules = np.isin(module, [f"M{i:02d}" for i in range(5)])
+    frame = pd.DataFrame(
+        {
+            "student_pseudonym": [f"s{i}" for i in range(n)],
+            "module_instance_id": module,
+            "module_id": module,
+            "academic_year": 2024,
+            "label": label,
+            "steady": label + rng.normal(0, 1, n),
+            "local_proxy": np.where(in_five_modules, label * 3, 0) + rng.normal(0, 1, n),
+        }
+    )
+    rules = {"max_auc_shift": 0.10, "min_z": 3.0, "min_group_enrolments": 100}
+
+    findings = {f.feature: f for f in stability.check(frame, ["steady", "local_proxy"], rules)}
+
+    steady = findings["steady"]
+    # Highest vs lowest of 30 modules: past min_z for a single comparison, by chance alone.
+    assert steady.shift > 0.10 and steady.z > 3.0
+    assert steady.z_required == pytest.approx(4.52, abs=0.01)
+    assert stability.unstable_features(list(findings.values())) == ["local_proxy"]
+
+
+ENCODING = {"feature": "module_fail_rate", "key": "module_id", "smoothing": 20, "folds": 5}
+
+
+def _enrolments(rng: np.random.Generator, n: int, rates: dict[str, float]) -> pd.DataFrame:
+    """Three weekly rows per enrolment, modules with the given fail rates."""
+    module = rng.choice(list(rates), n)
+    label = (rng.random(n) < np.vectorize(rates.get)(module)).astype(int)
+    one = pd.DataFrame(
+        {
+            "student_pseudonym": [f"s{i}" for i in range(n)],
+            "module_instance_id": [f"{m}-2024" for m in module],
+            "module_id": module,
+            "label": label,
+        }
+    )
+    return pd.concat([one] * 3, ignore_index=True)
+
+
+def test_when_modules_differ_in_fail_rate_then_the_encoding_learns_them_and_shrinks_small_ones():
+    rng = np.random.default_rng(0)
+    train = _enrolments(rng, 4000, {"EASY": 0.1, "HARD": 0.5})
+    small = pd.DataFrame(
+        {
+            "student_pseudonym": ["t1", "t2"],
+            "module_instance_id": "TINY-2024",
+            "module_id": "TINY",
+            "label": [1, 1],
+        }
+    )
+
+    rates = encoding.fit(pd.concat([train, small], ignore_index=True), ENCODING)
+
+    assert rates.rates["EASY"] == pytest.approx(0.1, abs=0.03)
+    assert rates.rates["HARD"] == pytest.approx(0.5, abs=0.03)
+    # Two failing enrolments move a new module only part of the way from the overall rate.
+    assert rates.overall < rates.rates["TINY"] < 0.5
+    unseen = pd.DataFrame({"module_id": ["NEW", None]})
+    assert rates.apply(unseen).tolist() == [rates.overall, rates.overall]
+
+
+def test_when_a_training_row_is_encoded_then_its_own_outcome_does_not_move_its_value():
+    rng = np.random.default_rng(1)
+    train = _enrolments(rng, 600, {"A": 0.2, "B": 0.4})
+    flipped = train.assign(
+        label=np.where(train["student_pseudonym"] == "s0", 1 - train["label"], train["label"])
+    )
+
+    before = encoding.cross_fitted(train, ENCODING)
+    after = encoding.cross_fitted(flipped, ENCODING)
+
+    mine = (train["student_pseudonym"] == "s0").to_numpy()
+    assert after[mine].tolist() == before[mine].tolist()
+    assert not np.allclose(after[~mine], before[~mine])  # other folds do see it
+    # Each row's value is the rate fitted without its own fold of students.
+    fold = pd.util.hash_pandas_object(train["student_pseudonym"], index=False) % 5
+    row = int(np.flatnonzero(mine)[0])
+    others = train[(fold != fold.iloc[row]).to_numpy()]
+    assert before[row] == pytest.approx(encoding.fit(others, ENCODING).apply(train.iloc[[row]])[0])
 
 
 def test_when_followup_weeks_have_passed_then_recovery_is_recorded_per_intervention():

@@ -32,6 +32,7 @@ cohort as (
         features.prior_attempts,
         features.studied_credits,
         features.print_credits,
+        features.entry_points,
         features.active_days,
         features.events_total,
         features.attendance_rate,

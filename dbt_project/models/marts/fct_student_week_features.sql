@@ -1,8 +1,9 @@
 -- Model features per student, module presentation and teaching week: everything is
 -- cumulative to the end of that week (or to the data-through date in the current week),
--- so a row holds only what was known then. No special-category attribute, no
--- demographics: see the YAML for what was left out and why. The label is the final
--- outcome and is set only for presentations that ended before the reference date.
+-- so a row holds only what was known then (entry tariff points were known at entry).
+-- No special-category attribute, no demographics: see the YAML for what was left out
+-- and why. The label is the final outcome and is set only for presentations that ended
+-- before the reference date.
 with
 
 engagement as (
@@ -19,6 +20,10 @@ modules as (
 
 enrolments as (
     select * from {{ ref('stg_sis__enrolments') }}
+),
+
+students as (
+    select * from {{ ref('stg_sis__students') }}
 ),
 
 cumulative as (
@@ -68,6 +73,7 @@ features as (
         enrolments.prior_attempts,
         enrolments.studied_credits,
         enrolments.print_credits,
+        students.entry_points,
         cumulative.active_days,
         cumulative.events_total,
         cumulative.attendance_rate,
@@ -95,6 +101,7 @@ features as (
     inner join student_weeks on cumulative.student_week_key = student_weeks.student_week_key
     inner join modules on cumulative.module_instance_id = modules.module_instance_id
     inner join enrolments on student_weeks.enrolment_key = enrolments.enrolment_key
+    left join students on cumulative.student_pseudonym = students.student_pseudonym
 )
 
 select * from features

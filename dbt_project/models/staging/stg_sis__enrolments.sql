@@ -25,6 +25,11 @@ merged as (
     group by 1, 2
 ),
 
+-- erased students' statutory rows stay in the identified zone only
+held as (
+    {{ held_students('merged') }}
+),
+
 pseudonymised as (
     select
         {{ pseudonymise('student_id') }} || '|' || module_instance_id as enrolment_key,
@@ -41,7 +46,7 @@ pseudonymised as (
         prior_attempts,
         studied_credits,
         print_credits
-    from merged
+    from held
 )
 
 select * from pseudonymised

@@ -1,10 +1,15 @@
 -- One row per student: the latest record provided, minimised and pseudonymised.
 -- Direct identifiers (names, contact details, ULN, HUSID, usernames) are not selected;
 -- special-category columns go to the restricted schema instead (restricted_students).
+-- Corrections a student asked for are applied over the source values (macro `rectified`).
 with
 
 latest as (
     {{ latest_record(source('sis', 'students'), 'student_id') }}
+),
+
+rectified as (
+    {{ rectified('latest', 'sis', 'students', 'student_id') }}
 ),
 
 minimised as (
@@ -22,8 +27,11 @@ minimised as (
         highest_education,
         age_band as source_age_band,
         imd_band,
+        entry_quals,
+        entry_points,
+        entry_points_schema,
         provided_at
-    from latest
+    from rectified
 )
 
 select * from minimised

@@ -13,8 +13,13 @@ KNOWN_LIMITS = [
     "Trained and validated on student-weeks {first}..{last} of ended presentations; scores "
     "outside that window are extrapolation.",
     "Engagement is seen only through the VLE, attendance and library data the institution "
-    "exports; prior attainment is not in the warehouse, so students with low engagement "
-    "but strong attainment (and the reverse) are misjudged.",
+    "exports, and prior attainment only through entry tariff points: students whose "
+    "qualification carries no tariff (most overseas and many mature students) or whose "
+    "points were not recorded are judged on engagement alone, so early in a presentation "
+    "their scores are less sharp.",
+    "Module difficulty is each module's fail-or-withdraw rate in the training "
+    "presentations; a module new since then gets the overall rate until it has been "
+    "taught in a training presentation.",
     "Stability is judged on every ended presentation, the validation one included, so the "
     "choice of features to drop has seen that presentation's outcomes (one univariate "
     "statistic per feature, not the fitted model).",

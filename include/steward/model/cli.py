@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -35,6 +36,8 @@ def cmd_card(args: argparse.Namespace) -> int:
     version = args.version or run.current()
     if version is None:
         raise RuntimeError("no promoted model yet; give --version or run `steward model train`")
+    if version in {".", ".."} or Path(version).name != version:
+        raise ValueError(f"{version!r} is not a model version (one folder name under models/)")
     path = registry.models_dir() / version / ("card.json" if args.json else "card.md")
     if not path.exists():
         raise FileNotFoundError(f"{path}: no model card for version {version}")

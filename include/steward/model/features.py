@@ -44,14 +44,17 @@ def labelled(con: duckdb.DuckDBPyConnection, policy: ModelPolicy) -> pd.DataFram
 
 
 def current_week(con: duckdb.DuckDBPyConnection, policy: ModelPolicy) -> pd.DataFrame:
-    """The current week of every enrolment on a running presentation: who gets scored."""
-    features = ", ".join(c for c in policy.candidate_features if c not in KEYS)
+    """The current week of every enrolment on a running presentation, with its module:
+    who gets scored."""
+    features = ", ".join(f"f.{c}" for c in policy.candidate_features if c not in KEYS)
     frame = con.execute(
         f"""
-        select student_week_key, student_pseudonym, module_instance_id, week_number, {features}
-        from {FEATURES_TABLE}
-        where is_current_week
-        order by student_week_key
+        select f.student_week_key, f.student_pseudonym, f.module_instance_id, f.week_number,
+               {features}, m.module_id
+        from {FEATURES_TABLE} as f
+        inner join marts.dim_modules as m on f.module_instance_id = m.module_instance_id
+        where f.is_current_week
+        order by f.student_week_key
         """
     ).df()
     return _numeric(frame, policy.candidate_features)

@@ -44,6 +44,10 @@ class ModelPolicy:
         return frozenset(self.model["log_features"])
 
     @property
+    def module_encoding(self) -> dict[str, Any] | None:
+        return self.model.get("module_encoding")
+
+    @property
     def stability(self) -> dict[str, float]:
         return self.raw["stability"]
 

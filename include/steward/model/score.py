@@ -29,6 +29,7 @@ def risk_band(scores: np.ndarray, policy: ModelPolicy) -> np.ndarray:
 def predict(frame: pd.DataFrame, model: RiskModel, policy: ModelPolicy) -> pd.DataFrame:
     """One prediction row per feature row: score, band, canonical features, their hash and
     the top contributing features."""
+    frame = model.prepare(frame)
     x = frame[model.features].to_numpy(dtype=float)
     scores = model.score(x) if len(frame) else np.array([])
     explanations = model.explain(x, policy.top_k) if len(frame) else []

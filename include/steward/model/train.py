@@ -3,7 +3,9 @@ ended one, after dropping features whose association with the outcome is unstabl
 
 The estimator is a scikit-learn pipeline (log of skewed counts, median imputation with
 missingness indicators, standardisation, logistic regression): calibrated by construction
-and explainable per student as coefficient x standardised value.
+and explainable per student as coefficient x standardised value. Besides the mart's
+columns it reads the module's fail-or-withdraw rate in the training presentations
+(`encoding`), which the model carries to scoring.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from steward.model import fairness, stability, validate
+from steward.model import encoding, fairness, stability, validate
 from steward.model.features import snapshot_id
 from steward.model.policy import ModelPolicy
 
@@ -33,12 +35,20 @@ Decide = Callable[[np.ndarray, pd.DataFrame], np.ndarray]
 
 @dataclass
 class RiskModel:
-    """A fitted pipeline and the ordered features it reads."""
+    """A fitted pipeline, the ordered features it reads and the module rates it learnt
+    (None when the policy asks for none)."""
 
     version: str
     features: list[str]
     pipeline: Pipeline
     trained_at: datetime
+    module_rates: encoding.ModuleRates | None = None
+
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows of the feature mart with the features the model derives added."""
+        if self.module_rates is None:
+            return frame
+        return frame.assign(**{self.module_rates.feature: self.module_rates.apply(frame)})
 
     def score(self, x: np.ndarray) -> np.ndarray:
         frame = pd.DataFrame(x, columns=self.features)
@@ -139,7 +149,16 @@ def train_candidate(
     """Check stability, fit on earlier presentations, validate on the latest ended one,
     and assess fairness of the flag decision on the validation rows."""
     train_years, test_years = temporal_split(frame)
+    is_train = frame["academic_year"].isin(train_years)
     candidates = list(policy.candidate_features)
+    module_rates = None
+    if policy.module_encoding:
+        rules = policy.module_encoding
+        module_rates = encoding.fit(frame[is_train], rules)
+        derived = module_rates.apply(frame)
+        derived[is_train.to_numpy()] = encoding.cross_fitted(frame[is_train], rules)
+        frame = frame.assign(**{module_rates.feature: derived})
+        candidates.append(module_rates.feature)
     dropped = {
         f: "no values in the training data" for f in candidates if frame[f].notna().sum() == 0
     }
@@ -158,14 +177,15 @@ def train_candidate(
             )
     features = [f for f in candidates if f not in dropped]
 
-    train = frame[frame["academic_year"].isin(train_years)]
+    train = frame[is_train]
     test = frame[frame["academic_year"].isin(test_years)]
     now = datetime.now(UTC)
     pipeline = build_pipeline(
         features, policy.log_features, float(policy.model["regularisation_c"])
     )
     pipeline.fit(train[features], train["label"].to_numpy())
-    model = RiskModel(new_version(now), features, pipeline, now)
+    used_rates = module_rates if module_rates and module_rates.feature in features else None
+    model = RiskModel(new_version(now), features, pipeline, now, used_rates)
 
     scores = model.score(test[features].to_numpy())
     y_true = test["label"].to_numpy()

@@ -7,6 +7,9 @@
     scan_texts(texts, batch_size, n_process)
     scan_text_file(in_path, out_path, batch_size, n_process)
 
+On the data path: `steward.pii.case_notes.redact_new_notes()` (case notes into
+`redacted.case_notes`) and `steward.pii.columns` (column discovery, `pii_findings`).
+
 Policy (entities on/off, student-id pattern, allow-list, threshold, batch sizes):
 `include/policies/pii.yaml`.
 """

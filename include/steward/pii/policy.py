@@ -17,6 +17,18 @@ class PiiPolicyError(ValueError):
 
 
 @dataclass(frozen=True)
+class DiscoveryPolicy:
+    """How column discovery samples and decides (`pii.yaml: discovery`)."""
+
+    sample_values: int
+    column_share: float
+    free_text_chars: int
+    free_text_share: float
+    name_hints: tuple[tuple[str, str], ...]  # (entity, regex over the whole column name)
+    name_hint_score: float
+
+
+@dataclass(frozen=True)
 class PiiPolicy:
     language: str
     model: str
@@ -31,6 +43,7 @@ class PiiPolicy:
     presidio_disabled: tuple[str, ...]
     allow_patterns: tuple[str, ...]
     allow_terms: tuple[str, ...]
+    discovery: DiscoveryPolicy
 
 
 @cache
@@ -70,6 +83,24 @@ def parse_pii_policy(raw: dict[str, Any], source: str) -> PiiPolicy:
             f"{source}: 'batch.batch_size', 'batch.n_process' and "
             "'nlp.memory_zone_docs' must be at least 1"
         )
+    for key in ("column_share", "free_text_share", "name_hint_score"):
+        if not 0.0 < float(get(f"discovery.{key}", (int, float))) <= 1.0:
+            raise PiiPolicyError(f"{source}: key 'discovery.{key}' must lie in (0, 1]")
+    if min(get("discovery.sample_values", int), get("discovery.free_text_chars", int)) < 1:
+        raise PiiPolicyError(
+            f"{source}: 'discovery.sample_values' and 'discovery.free_text_chars' must be at least 1"
+        )
+    discovery = DiscoveryPolicy(
+        sample_values=get("discovery.sample_values", int),
+        column_share=float(get("discovery.column_share", (int, float))),
+        free_text_chars=get("discovery.free_text_chars", int),
+        free_text_share=float(get("discovery.free_text_share", (int, float))),
+        name_hints=tuple(
+            (str(entity), regex(f"discovery.name_hints.{entity}", str(pattern)))
+            for entity, pattern in get("discovery.name_hints", dict).items()
+        ),
+        name_hint_score=float(get("discovery.name_hint_score", (int, float))),
+    )
     recognizers = get("recognizers", dict)
     keep = tuple(get("presidio_predefined.keep", list))
     disabled = tuple(get("presidio_predefined.disabled", list))
@@ -97,4 +128,5 @@ def parse_pii_policy(raw: dict[str, Any], source: str) -> PiiPolicy:
             regex("allow_list.patterns", p) for p in get("allow_list.patterns", list)
         ),
         allow_terms=tuple(str(t) for t in get("allow_list.terms", list)),
+        discovery=discovery,
     )

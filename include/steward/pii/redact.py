@@ -10,6 +10,7 @@ The same input always gives the same output; the original text is never logged.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
@@ -21,6 +22,10 @@ K = TypeVar("K")
 
 SUBJECT = "SUBJECT"
 _NAME_PART = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+# What redaction leaves in text: `<PERSON>`, `<UK_PHONE>`, a subject tag `<STUDENT:9f3a...>`.
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*(?::[0-9a-f]+)?>")
 
 
 def placeholder(entity_type: str) -> str:
@@ -126,6 +131,19 @@ def redact_many(
 ) -> Iterator[tuple[K, str]]:
     """(key, redacted text) for each (key, text, subject_names, subject_tag), batched
     through spaCy's pipe (see `Detector.detect_many`)."""
+    for key, text, _counts in redact_many_counted(notes, batch_size, n_process, detector=detector):
+        yield key, text
+
+
+def redact_many_counted(
+    notes: Iterable[tuple[K, str, Sequence[str], str | None]],
+    batch_size: int | None = None,
+    n_process: int | None = None,
+    *,
+    detector: Detector | None = None,
+) -> Iterator[tuple[K, str, Counter[str]]]:
+    """As `redact_many`, with the number of placeholders of each entity type put in
+    (mentions of the subject counted as `SUBJECT`)."""
     detector = detector or get_detector()
     subjects: dict[int, tuple[K, str, Sequence[str], str | None]] = {}
 
@@ -136,7 +154,9 @@ def redact_many(
 
     for index, spans in detector.detect_many(texts(), batch_size, n_process):
         key, text, names, tag = subjects.pop(index)
-        yield key, _redacted(text, spans, names, tag)
+        merged = merge_subject(text, spans, names)
+        counts = Counter(span.entity_type for span in merged)
+        yield key, apply_placeholders(text, merged, tag), counts
 
 
 def _redacted(

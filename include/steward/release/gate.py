@@ -80,25 +80,35 @@ def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
             yield from _nodes(value)
 
 
-def check_source(con: duckdb.DuckDBPyConnection, spec: ReleaseSpec, where: str) -> None:
-    """Refuse a source that is not one SELECT over the allowed warehouse schemas."""
-    parsed = json.loads(con.execute("select json_serialize_sql(?)", [spec.source]).fetchall()[0][0])
+def source_tables(con: duckdb.DuckDBPyConnection, source: str, where: str) -> list[tuple[str, str]]:
+    """(schema, table) of every relation one SELECT reads, its own CTEs left out; a table
+    function is named with the schema `function`."""
+    parsed = json.loads(con.execute("select json_serialize_sql(?)", [source]).fetchall()[0][0])
     if parsed.get("error") or len(parsed.get("statements", [])) != 1:
         detail = parsed.get("error_message", "it must be exactly one SELECT statement")
         raise RiskInputError(f"{where}: field 'source' is not one SELECT: {detail}")
     nodes = list(_nodes(parsed))
     ctes = {entry["key"] for node in nodes for entry in (node.get("cte_map") or {}).get("map", [])}
-    tables = [
-        n for n in nodes if n.get("type") in {"BASE_TABLE", "TABLE_FUNCTION"} and "alias" in n
-    ]
-    for node in tables:
-        kind, schema, table = node["type"], node.get("schema_name", ""), node.get("table_name", "")
-        if kind == "TABLE_FUNCTION":
+    found = []
+    for node in nodes:
+        if node.get("type") not in {"BASE_TABLE", "TABLE_FUNCTION"} or "alias" not in node:
+            continue
+        if node["type"] == "TABLE_FUNCTION":
+            found.append(("function", ""))
+            continue
+        schema, table = node.get("schema_name", ""), node.get("table_name", "")
+        if schema or table not in ctes:
+            found.append((schema, table))
+    return found
+
+
+def check_source(con: duckdb.DuckDBPyConnection, spec: ReleaseSpec, where: str) -> None:
+    """Refuse a source that is not one SELECT over the allowed warehouse schemas."""
+    for schema, table in source_tables(con, spec.source, where):
+        if schema == "function":
             raise RiskInputError(
                 f"{where}: field 'source' calls a table function; read warehouse tables only"
             )
-        if not schema and table in ctes:
-            continue
         if schema not in SOURCE_SCHEMAS:
             raise RiskInputError(
                 f"{where}: field 'source' reads {schema + '.' if schema else ''}{table}; "

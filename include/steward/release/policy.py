@@ -144,6 +144,8 @@ def load_policy(path: str | Path | None = None) -> ReleasePolicy:
             data = yaml.safe_load(handle) or {}
         except yaml.YAMLError as exc:
             raise ReleasePolicyError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ReleasePolicyError(f"{path}: not a release policy (expected a YAML mapping)")
     defaults = (data.get("defaults") or {}).get("thresholds") or {}
     base = _thresholds({}, defaults, f"{path}: defaults")
     releases = data.get("releases")

@@ -37,6 +37,7 @@ __all__ = [
     "frame",
     "parse_file",
     "register_chunk",
+    "unread_fields",
 ]
 
 
@@ -51,12 +52,25 @@ def _first_line(path: Path) -> str:
     return ""
 
 
-def _first_json_keys(path: Path) -> set[str]:
-    try:
-        first = orjson.loads(_first_line(path))
-    except orjson.JSONDecodeError:
-        return set()
-    return set(first) if isinstance(first, dict) else set()
+def _first_json_keys(path: Path, records: int = 20, lines: int = 1000) -> set[str]:
+    """Keys of the first `records` lines (within the first `lines`) that are JSON objects:
+    a damaged or partial line at the top of a file does not decide its format."""
+    keys: set[str] = set()
+    for number, text, _problem in iter_text_lines(path):
+        if number > lines:
+            break
+        if not text or not text.strip():
+            continue
+        try:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            keys |= set(record)
+            records -= 1
+            if not records:
+                break
+    return keys
 
 
 def detect(path: Path) -> tuple[Adapter, str]:
@@ -75,10 +89,20 @@ def detect(path: Path) -> tuple[Adapter, str]:
         return candidates[0], ""
     delimited = {a.framing for a in candidates} == {"delimited"}
     delimiter = _delimiter(_first_line(path)) if delimited else ""
-    seen = set(read_header(path, delimiter)) if delimited else _first_json_keys(path)
+    if delimited:
+        header = read_header(path, delimiter)
+        if not header:
+            raise UnknownFormatError(f"{path}: the file is empty (no header line)")
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise UnknownFormatError(
+                f"{path}: the header names {', '.join(map(repr, repeated))} more than once; "
+                "each column must be named once"
+            )
+    seen = set(header) if delimited else _first_json_keys(path)
     matches = [a for a in candidates if a.signature <= seen]
     if not matches:
-        what = "header" if delimited else "first record's keys"
+        what = "header" if delimited else "first records' keys"
         shown = ", ".join(sorted(seen)[:12]) or "(empty)"
         raise UnknownFormatError(f"{path}: no known format has this {what}: {shown}")
     return max(matches, key=lambda a: len(a.signature)), delimiter
@@ -103,7 +127,29 @@ def chunk_table(chunk: Chunk, reads: frozenset[str] = frozenset()) -> pa.Table:
 
 def register_chunk(con: duckdb.DuckDBPyConnection, adapter: Adapter, chunk: Chunk) -> None:
     """Expose a framed chunk as relation `src`, which the adapter's SQL reads."""
-    con.register("src", chunk_table(chunk, adapter.reads))
+    missing_as_null = adapter.reads if adapter.framing == "delimited" else frozenset()
+    con.register("src", chunk_table(chunk, missing_as_null))
+
+
+def unread_fields(path: Path, adapter: Adapter, delimiter: str, records: int) -> list[str]:
+    """Columns (delimited) or top-level keys of the first `records` records (JSON lines)
+    that the adapter does not read: new to the contract, so never loaded. Empty for an
+    adapter that does not declare what it reads."""
+    if not adapter.reads or adapter.framing == "json_document":
+        return []
+    if adapter.framing == "delimited":
+        fields = read_header(path, delimiter)
+    else:
+        docs = next(frame(path, adapter, delimiter, records)).values["doc"][:records]
+        fields = []
+        for doc in docs:
+            try:
+                record = orjson.loads(doc)
+            except orjson.JSONDecodeError:
+                continue  # quarantined by the load, line by line
+            if isinstance(record, dict):
+                fields += [key for key in record if key not in fields]
+    return [name for name in fields if name not in adapter.reads]
 
 
 def parse_file(path: Path) -> dict[str, list[dict]]:

@@ -19,6 +19,29 @@ ENGAGEMENT_IMD_SLOPE = 0.08  # per quintile above/below 3
 ENGAGEMENT_FEE_SHIFT = {"home": 0.0, "eu": 0.05, "overseas": 0.10}
 MODULE_DIFFICULTY_SD = 0.30  # d_m ~ N(0, 0.30) per module (MOD_ID), same every year
 
+# How prior attainment A shows in the extracts: the entry qualification (UDD ENTRY_QUALS,
+# a HESA QUALENT3 code) and its UCAS 2017 tariff points (ENTRY_POINTS). Each of three
+# graded components (A levels, BTEC units, IB higher-level subjects, Access to HE credit
+# blocks) gets a grade from z = A + N(0, ENTRY_COMPONENT_SD) cut at the given points;
+# the tariff is the sum of the grades' points.
+ENTRY_COMPONENTS = 3
+ENTRY_COMPONENT_SD = 0.8
+ENTRY_TARIFF = {
+    "P50": ((-1.9, -1.1, -0.2, 0.65, 1.65), (16, 24, 32, 40, 48, 56)),  # A level E..A*
+    "P41": ((-1.1, 0.3, 1.65), (16, 32, 48, 56)),  # BTEC Extended Diploma P, M, D, D*
+    "P62": ((-1.6, -0.6, 0.4, 1.3), (12, 24, 32, 48, 56)),  # IB Diploma HL 3..7
+    "X00": ((-0.85, 0.3), (16, 32, 48)),  # Access to HE Diploma, 15 credits at P, M, D
+}
+# Entry routes (ENTRY_QUALS: weight) by kind of student; P80 (other level 3), X02
+# (mature, admitted on experience) and X06 (not known) carry no tariff.
+ENTRY_ROUTES = {
+    "school_leaver": {"P50": 70.0, "P41": 18.0, "P62": 4.0, "P80": 5.0, "X06": 3.0},
+    "mature": {"X00": 50.0, "X02": 30.0, "P50": 15.0, "X06": 5.0},
+    "overseas": {"P62": 20.0, "P80": 70.0, "X06": 10.0},
+}
+ENTRY_MATURE_AGE = 21  # age at entry from which a home or EU student enters as mature
+ENTRY_POINTS_GAP = 0.06  # of tariff-bearing entries, the share whose points were not recorded
+
 # logit(true_risk) = B0 + B_ENGAGEMENT * E + B_ATTAINMENT * A + d_m
 B0 = -1.75
 B_ENGAGEMENT = -1.10
@@ -56,6 +79,21 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def true_risk(engagement: np.ndarray, attainment: np.ndarray, difficulty: np.ndarray):
     return sigmoid(B0 + B_ENGAGEMENT * engagement + B_ATTAINMENT * attainment + difficulty)
+
+
+def _routes() -> str:
+    return "; ".join(
+        f"{kind.replace('_', ' ')}s " + ", ".join(f"{q} {w:g}%" for q, w in weights.items())
+        for kind, weights in ENTRY_ROUTES.items()
+    )
+
+
+def _tariffs() -> str:
+    return "\n".join(
+        f"- {qual}: cut points {', '.join(f'{c:g}' for c in cuts)}; points "
+        f"{', '.join(map(str, points))}"
+        for qual, (cuts, points) in ENTRY_TARIFF.items()
+    )
 
 
 def readme(years: list[int], as_of: str, running: bool) -> str:
@@ -96,7 +134,7 @@ Presentations: {", ".join(map(str, years))} (academic years starting in October)
 Per student:
 
 - prior attainment `A ~ Normal({ATTAINMENT_IMD_SLOPE} * (IMD_QUINTILE - 3), 1)`
-  (a standardised entry tariff; latent, not in the extracts);
+  (latent; the extracts show it only through the entry tariff, below);
 - engagement propensity `u ~ Normal(0, {STUDENT_ENGAGEMENT_SD})`.
 
 Per student-module (module m, latent engagement `E`):
@@ -118,6 +156,18 @@ Normal(0, {FAIL_MARK[3]})` clipped to {FAIL_MARK[4]}..{FAIL_MARK[5]}. A student 
 withdrew from any module leaves the course after that year with probability
 {LEAVE_AFTER_WITHDRAWAL}; one who failed two or more modules, with probability
 {LEAVE_AFTER_TWO_FAILS}.
+
+How `A` shows in the extracts: `udd/student.tsv` carries the UDD entry fields of the
+student's course membership. `ENTRY_QUALS` is drawn by route, independently of `A`:
+{_routes()}. Home and EU students are mature from age {ENTRY_MATURE_AGE} at entry. For
+tariff-bearing qualifications ({", ".join(ENTRY_TARIFF)}), each of {ENTRY_COMPONENTS}
+graded components gets a grade from `A + Normal(0, {ENTRY_COMPONENT_SD})` cut at fixed
+points, and `ENTRY_POINTS` is the sum of the grades' UCAS 2017 tariff points
+(`ENTRY_POINTS_SCHEMA` UCAS_17):
+{_tariffs()}.
+{ENTRY_POINTS_GAP:.0%} of those entries have no points recorded (both fields empty), as do
+all entries without a tariff. So the tariff is a banded, noisy and incomplete measure of
+`A`, and the same `A` earns different points on different qualifications.
 
 How `E` shows in the extracts (the only route from outcome-relevant state to data,
 apart from withdrawal cutting activity short):

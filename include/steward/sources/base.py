@@ -3,7 +3,8 @@ canonical tables of `steward.contracts`.
 
 Each target query reads the framed chunk as relation `src` (column `_line` plus either
 `doc` for JSON or one text column per header field) and returns `_line`, the target's
-columns as text, and optionally `_error` (a reason that quarantines the whole record).
+columns as text, and optionally `_error`: a reason that quarantines the whole record,
+as `reason` or, to name the field at fault, `field|reason`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ class Adapter:
     # Columns (delimited) or top-level keys of the first record (JSON) that identify the
     # format; the most specific matching adapter wins.
     signature: frozenset[str] = frozenset()
-    # Delimited: every source column the SQL reads; ones absent from a file's header are
-    # supplied as NULL so the contract reports them per row instead of failing the file.
+    # Every source column (delimited) or top-level key (JSON lines) the SQL reads. Any
+    # other is new to the contract and is classified for PII before the file is loaded.
+    # Delimited: ones absent from a file's header are supplied as NULL so the contract
+    # reports them per row instead of failing the file.
     reads: frozenset[str] = frozenset()
     suffixes: tuple[str, ...] = ()
     description: str = ""

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import orjson
 
+from steward.sources.base import UnknownFormatError
+
 MAX_LINE_BYTES = 1 << 20  # longer lines are quarantined, not parsed
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -151,12 +153,23 @@ def frame_json_document(path: Path) -> Iterator[Chunk]:
 
 
 def read_header(path: Path, delimiter: str) -> list[str]:
-    """The first line's column names (quotes and a byte-order mark removed)."""
+    """The first line's column names (quotes and a byte-order mark removed).
+
+    Raises UnknownFormatError naming the file and line when the header cannot be read."""
     for number, text, problem in iter_text_lines(path):
         if problem:
-            raise ValueError(f"{path}:{number}: header unreadable: {problem.reason}")
-        if text.strip():
+            raise UnknownFormatError(f"{path}:{number}: header unreadable: {problem.reason}")
+        if not text.strip():
+            continue
+        if "\r" in text:
+            raise UnknownFormatError(
+                f"{path}:{number}: header unreadable: lines end in a bare carriage return; "
+                "save the file with \\n or \\r\\n line endings"
+            )
+        try:
             return [name.strip() for name in next(csv.reader([text], delimiter=delimiter))]
+        except csv.Error as exc:
+            raise UnknownFormatError(f"{path}:{number}: header unreadable: {exc}") from None
     return []
 
 

@@ -54,7 +54,7 @@ from steward.sources._notes import iter_case_notes
 
 __all__ = ["GENERATOR_VERSION", "HEADERS", "generate", "iter_case_notes"]
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 SHARD_STATEMENTS = 1_000_000
 MODULE_DAYS = 249  # first Monday of October to the Friday of the second week of June
 TEACHING_WEEK_DAYS = tuple(7 * w for w in range(10)) + tuple(98 + 7 * w for w in range(10))
@@ -89,6 +89,11 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "X_RELIGION",
         "X_CARELEAVER",
         "X_IMD_QUINTILE",
+        # UDD student_course_membership fields: each student has one course, so the
+        # membership's entry qualification travels on the student record.
+        "ENTRY_QUALS",
+        "ENTRY_POINTS",
+        "ENTRY_POINTS_SCHEMA",
     ),
     "udd/staff.tsv": (
         "STAFF_ID",
@@ -314,6 +319,7 @@ def _make_students(seed: int, n: int, cal: _Calendar, n_depts: int) -> _Students
     people_cols: dict[str, list] = defaultdict(list)
     codes: dict[str, list[int]] = defaultdict(list)
     rows = []
+    entry_age = []
     for sid in ids:
         dept = rs.choices(range(n_depts), weights=dept_weights)[0]
         cohort = rs.choices(cal.cohorts, weights=COHORT_WEIGHTS)[0]
@@ -334,6 +340,7 @@ def _make_students(seed: int, n: int, cal: _Calendar, n_depts: int) -> _Students
         age = people.weighted(rs, cat.AGE_AT_ENTRY)
         years = {"mature": rs.randint(21, 30), "older": rs.randint(31, 50)}.get(age) or int(age)
         dob = date(cohort - years, 10, 1) - timedelta(days=rs.randrange(365))
+        entry_age.append(years)
         postcode = (
             people.postcode_for_domicile(rs, domicile)
             if fee == "home"
@@ -400,13 +407,51 @@ def _make_students(seed: int, n: int, cal: _Calendar, n_depts: int) -> _Students
             ]
         )
     arrays = {name: np.array(values, dtype=np.int64) for name, values in codes.items()}
+    attainment = rng.normal(model.ATTAINMENT_IMD_SLOPE * (arrays["imd"] - 3), 1.0)
+    entry = _entry_qualifications(seed, arrays["fee"], np.array(entry_age), attainment)
+    for row, fields in zip(rows, zip(*entry, strict=True), strict=True):
+        row.extend(fields)
     return _Students(
         ids=ids,
         rows=rows,
         **people_cols,
         **arrays,
-        attainment=rng.normal(model.ATTAINMENT_IMD_SLOPE * (arrays["imd"] - 3), 1.0),
+        attainment=attainment,
         propensity=rng.normal(0.0, model.STUDENT_ENGAGEMENT_SD, n),
+    )
+
+
+def _entry_qualifications(
+    seed: int, fee: np.ndarray, age: np.ndarray, attainment: np.ndarray
+) -> tuple[list[str], list[str], list[str]]:
+    """ENTRY_QUALS, ENTRY_POINTS and ENTRY_POINTS_SCHEMA per student: the route by kind
+    of student, the tariff from graded components of latent attainment (see `_model`)."""
+    rng = _stream(seed, 12)
+    n = attainment.shape[0]
+    kind = np.where(
+        fee == _FEES.index("overseas"),
+        "overseas",
+        np.where(age >= model.ENTRY_MATURE_AGE, "mature", "school_leaver"),
+    )
+    quals = np.empty(n, dtype=object)
+    draw = rng.random(n)
+    for name, weights in model.ENTRY_ROUTES.items():
+        share = np.cumsum(list(weights.values())) / sum(weights.values())
+        pick = np.minimum(np.searchsorted(share, draw, side="right"), len(share) - 1)
+        chosen = kind == name
+        quals[chosen] = np.array(list(weights), dtype=object)[pick[chosen]]
+    z = attainment[:, None] + rng.normal(0.0, model.ENTRY_COMPONENT_SD, (n, model.ENTRY_COMPONENTS))
+    recorded = rng.random(n) >= model.ENTRY_POINTS_GAP
+    points = np.zeros(n, dtype=np.int64)
+    has_points = np.zeros(n, dtype=bool)
+    for qual, (cuts, tariff) in model.ENTRY_TARIFF.items():
+        chosen = (quals == qual) & recorded
+        points[chosen] = np.array(tariff)[np.digitize(z[chosen], cuts)].sum(axis=1)
+        has_points |= chosen
+    return (
+        quals.tolist(),
+        [str(p) if ok else "" for p, ok in zip(points.tolist(), has_points.tolist(), strict=True)],
+        ["UCAS_17" if ok else "" for ok in has_points.tolist()],
     )
 
 

@@ -100,7 +100,8 @@ select _line,
     end as object_id,
     component as object_type,
     coalesce(
-        strftime(make_timestamp(try_cast(timecreated as bigint) * 1000000), '%Y-%m-%dT%H:%M:%SZ'),
+        -- try(): a timecreated too large for a timestamp is left for the contract to reject
+        strftime(try(make_timestamp(try_cast(timecreated as bigint) * 1000000)), '%Y-%m-%dT%H:%M:%SZ'),
         timecreated
     ) as occurred_at,
     'Moodle' as platform,

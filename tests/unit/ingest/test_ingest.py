@@ -132,6 +132,38 @@ def test_when_a_student_row_breaks_the_contract_then_it_is_quarantined_with_line
     assert source.endswith("student.tsv")
 
 
+def test_when_students_carry_entry_qualifications_then_tariffs_load_and_bad_ones_are_quarantined(
+    steward_home, tmp_path
+):
+    header = f"{STUDENT_HEADER}\tENTRY_QUALS\tENTRY_POINTS\tENTRY_POINTS_SCHEMA"
+    third = "S0000003\tu3\t2001-01-01\t1\t10\tLS1 4AP\t2026-01-01T00:00:00Z"
+    fourth = third.replace("S0000003\tu3", "S0000004\tu4")
+    rows = [
+        f"{GOOD_STUDENTS[0]}\tP50\t128\tUCAS_17",
+        f"{GOOD_STUDENTS[1]}\tX02\t\t",
+        f"{third}\tZ99\t96\tUCAS_17",
+        f"{fourth}\tP50\t-8\tUCAS_17",
+    ]
+    write(tmp_path / "in", "student.tsv", "\n".join([header, *rows]) + "\n")
+
+    summary = ingest([tmp_path / "in"], progress=quiet)
+
+    assert summary.totals()["rows_loaded"] == 2
+    loaded = query(
+        steward_home,
+        "select student_id, entry_quals, entry_points, nullif(entry_points_schema, '') "
+        "from raw.students order by 1",
+    )
+    assert loaded == [("S0000001", "P50", 128, "UCAS_17"), ("S0000002", "X02", None, None)]
+    quarantined = query(steward_home, "select line, field, reason from raw.quarantine order by 1")
+    assert [(line, field) for line, field, _ in quarantined] == [
+        (4, "entry_quals"),
+        (5, "entry_points"),
+    ]
+    assert quarantined[0][2].startswith("not in code list ENTRY_QUALS")
+    assert quarantined[1][2].startswith("below the minimum 0")
+
+
 def test_when_statements_are_bad_then_each_reason_is_named_and_good_ones_load(
     steward_home, extracts
 ):
@@ -259,6 +291,22 @@ def test_when_a_folder_has_a_stewardignore_then_the_named_files_and_folders_are_
     write(extracts, "README.md", "what is in this drop\n")
     summary = ingest([extracts], progress=quiet)
     assert sorted(Path(f.file).name for f in summary.files) == [
+        "module_instance.tsv",
+        "student.tsv",
+    ]
+
+
+def test_when_a_drop_with_its_own_stewardignore_lands_in_a_subfolder_then_it_still_applies(
+    steward_home, extracts
+):
+    landing = extracts.parent
+    write(extracts, ".stewardignore", "truth/\nmanifest.json\n")
+    write(extracts, "truth/answers.csv", "colour,flavour\nred,sweet\n")
+    write(extracts, "manifest.json", '{"students": 2}\n')
+    write(landing, "other/truth/kept.csv", "colour,flavour\nred,sweet\n")
+    summary = ingest([landing], progress=quiet)
+    assert sorted(Path(f.file).name for f in summary.files) == [
+        "kept.csv",
         "module_instance.tsv",
         "student.tsv",
     ]

@@ -110,8 +110,24 @@ def _raw_policy() -> dict:
             "listed under both",
         ),
         (lambda p: p["batch"].update(batch_size=0), "must be at least 1"),
+        (
+            lambda p: p["discovery"].update(column_share=0),
+            "'discovery.column_share' must lie in",
+        ),
+        (
+            lambda p: p["discovery"]["name_hints"].update(PERSON="(first"),
+            "'discovery.name_hints.PERSON' is not a valid regex",
+        ),
     ],
-    ids=["missing_key", "threshold_out_of_range", "bad_regex", "kept_and_disabled", "zero_batch"],
+    ids=[
+        "missing_key",
+        "threshold_out_of_range",
+        "bad_regex",
+        "kept_and_disabled",
+        "zero_batch",
+        "zero_column_share",
+        "bad_name_hint",
+    ],
 )
 def test_when_policy_is_malformed_then_error_names_file_and_key(change, message):
     raw = _raw_policy()

@@ -24,7 +24,8 @@ CUTOFF = datetime(2026, 11, 1).timestamp()
 EXPECTED_HEADERS = {
     "udd/student.tsv": "STUDENT_ID USERNAME ULN HUSID FIRST_NAME LAST_NAME DOB SEXID ETHNICITY "
     "DIFFLEARN1 DOMICILE OVERSEAS POSTCODE PRIMARY_EMAIL_ADDRESS MOBILE_PHONE SOCIO_EC "
-    "TUTOR_STAFF_ID PROVIDED_AT X_FEE_STATUS X_RELIGION X_CARELEAVER X_IMD_QUINTILE",
+    "TUTOR_STAFF_ID PROVIDED_AT X_FEE_STATUS X_RELIGION X_CARELEAVER X_IMD_QUINTILE "
+    "ENTRY_QUALS ENTRY_POINTS ENTRY_POINTS_SCHEMA",
     "udd/staff.tsv": "STAFF_ID FIRST_NAME LAST_NAME PRIMARY_EMAIL_ADDRESS X_ROLE PROVIDED_AT",
     "udd/course.tsv": "COURSE_ID TITLE COURSE_AIM AWARDING_BODY INST_TIER_1 INST_TIER_2 "
     "PROVIDED_AT",
@@ -177,9 +178,12 @@ def test_udd_columns_are_udd_fields_or_extensions(institution, shared_data):
         "udd/module_instance.tsv": "module_instance",
         "udd/student_on_module.tsv": "student_on_a_module_instance",
     }
+    # Each student has one course: the course membership's entry fields ride along.
+    membership = set(udd["student_course_membership"])
     for rel, name in entity.items():
+        fields = set(udd[name]) | (membership if name == "student" else set())
         for column in EXPECTED_HEADERS[rel].split():
-            assert column.startswith("X_") or column in udd[name], (rel, column)
+            assert column.startswith("X_") or column in fields, (rel, column)
 
 
 def test_delimited_rows_have_one_value_per_column(institution):
@@ -201,6 +205,8 @@ def test_codes_come_from_the_udd_code_lists(institution):
     assert {s["X_FEE_STATUS"] for s in students} <= {"home", "overseas", "eu"}
     assert {s["X_IMD_QUINTILE"] for s in students} <= {"1", "2", "3", "4", "5"}
     assert {"No religion", "Prefer not to say"} <= {s["X_RELIGION"] for s in students}
+    assert {s["ENTRY_QUALS"] for s in students} <= set(policy.codelist("ENTRY_QUALS"))
+    assert {s["ENTRY_POINTS_SCHEMA"] for s in students} == {"UCAS_17", ""}
     results = {r["MOD_RESULT"] for r in _rows(institution, "udd/student_on_module.tsv")}
     assert results == set(policy.codelist("MOD_RESULT"))
 
@@ -342,6 +348,37 @@ def test_observed_fail_or_withdraw_rate_rises_with_true_risk(institution):
         risks.append(sum(float(t["true_risk"]) for t in part) / len(part))
     assert rates == sorted(rates) and rates[0] < rates[-1] - 0.2
     assert all(abs(r - p) < 0.1 for r, p in zip(rates, risks, strict=True))
+
+
+def test_entry_tariff_is_banded_incomplete_and_lower_for_students_at_higher_risk(institution):
+    students = _rows(institution, "udd/student.tsv")
+    tariff = {"P50", "P41", "P62", "X00"}
+    recorded = [s for s in students if s["ENTRY_POINTS"]]
+    assert all(
+        s["ENTRY_QUALS"] in tariff and s["ENTRY_POINTS_SCHEMA"] == "UCAS_17" for s in recorded
+    )
+    assert all(int(s["ENTRY_POINTS"]) % 4 == 0 for s in recorded)  # sums of grade points
+    assert 0.6 < len(recorded) / len(students) < 0.85  # no tariff, or not recorded
+    assert all(not s["ENTRY_POINTS"] for s in students if s["ENTRY_QUALS"] not in tariff)
+    assert {s["ENTRY_QUALS"] for s in students if s["X_FEE_STATUS"] == "overseas"} <= {
+        "P62",
+        "P80",
+        "X06",
+    }
+    # Derived from the same latent attainment as the outcome: the lowest tariff third
+    # carries more true risk than the highest.
+    points = {s["STUDENT_ID"]: int(s["ENTRY_POINTS"]) for s in recorded}
+    risks = defaultdict(list)
+    for t in _rows(institution, "truth/student_outcomes.csv"):
+        if t["student_id"] in points:
+            risks[t["student_id"]].append(float(t["true_risk"]))
+    ranked = sorted(risks, key=points.__getitem__)
+    third = len(ranked) // 3
+
+    def mean_risk(ids: list[str]) -> float:
+        return sum(sum(risks[i]) / len(risks[i]) for i in ids) / len(ids)
+
+    assert mean_risk(ranked[:third]) > mean_risk(ranked[-third:]) + 0.08
 
 
 def test_print_credits_track_outcome_only_in_the_first_presentation(institution):

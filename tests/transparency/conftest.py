@@ -1,0 +1,31 @@
+"""Homes for the transparency report: one with the session's built stores and a trained
+model in use, and a copy of the policy folder a test may change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from steward import policy
+
+
+@pytest.fixture(scope="session")
+def modelled_home(home_from_built) -> Path:
+    """STEWARD_HOME with the built identified zone and warehouse and a promoted model."""
+    from steward.model import run
+
+    def train(home: Path) -> None:
+        trained = run.train(force=True)
+        assert trained["verdict"] == "promoted", trained
+
+    return home_from_built("transparency", train)
+
+
+@pytest.fixture
+def policy_copy(tmp_path) -> Path:
+    """A copy of include/policies to change."""
+    folder = tmp_path / "policies"
+    shutil.copytree(policy.POLICY_DIR, folder)
+    return folder
