@@ -82,8 +82,8 @@ def true_risk(engagement: np.ndarray, attainment: np.ndarray, difficulty: np.nda
 
 
 def _routes() -> str:
-    return "; ".join(
-        f"{kind.replace('_', ' ')}s " + ", ".join(f"{q} {w:g}%" for q, w in weights.items())
+    return "\n".join(
+        f"- {kind.replace('_', ' ')}: " + ", ".join(f"{q} {w:g}%" for q, w in weights.items())
         for kind, weights in ENTRY_ROUTES.items()
     )
 
@@ -158,13 +158,19 @@ withdrew from any module leaves the course after that year with probability
 {LEAVE_AFTER_TWO_FAILS}.
 
 How `A` shows in the extracts: `udd/student.tsv` carries the UDD entry fields of the
-student's course membership. `ENTRY_QUALS` is drawn by route, independently of `A`:
-{_routes()}. Home and EU students are mature from age {ENTRY_MATURE_AGE} at entry. For
-tariff-bearing qualifications ({", ".join(ENTRY_TARIFF)}), each of {ENTRY_COMPONENTS}
+student's course membership. `ENTRY_QUALS` is drawn by route, independently of `A`
+(overseas fee status; otherwise mature from age {ENTRY_MATURE_AGE} at entry; otherwise a
+school leaver):
+
+{_routes()}
+
+For tariff-bearing qualifications ({", ".join(ENTRY_TARIFF)}), each of {ENTRY_COMPONENTS}
 graded components gets a grade from `A + Normal(0, {ENTRY_COMPONENT_SD})` cut at fixed
 points, and `ENTRY_POINTS` is the sum of the grades' UCAS 2017 tariff points
 (`ENTRY_POINTS_SCHEMA` UCAS_17):
-{_tariffs()}.
+
+{_tariffs()}
+
 {ENTRY_POINTS_GAP:.0%} of those entries have no points recorded (both fields empty), as do
 all entries without a tariff. So the tariff is a banded, noisy and incomplete measure of
 `A`, and the same `A` earns different points on different qualifications.
