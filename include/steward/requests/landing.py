@@ -70,13 +70,14 @@ def _hits(data: bytes, tokens: list[bytes]) -> list[int]:
 
 
 def _line_blanks(data: bytes, hits: list[int], keep_header: bool) -> list[tuple[int, int]]:
-    """The byte ranges of the lines holding a hit, newline excluded (found around each
-    hit, never by splitting the file into lines)."""
+    """The byte ranges of the lines holding a hit, line ending excluded (found around
+    each hit, never by splitting the file into lines)."""
     blanks = set()
     for hit in hits:
         start = data.rfind(b"\n", 0, hit) + 1
         end = data.find(b"\n", hit)
-        blanks.add((start, len(data) if end == -1 else end))
+        end = len(data) if end == -1 else end
+        blanks.add((start, end - 1 if data[end - 1 : end] == b"\r" else end))
     if keep_header:
         blanks = {b for b in blanks if b[0] != 0}
     return sorted(blanks)
@@ -108,31 +109,33 @@ def _framing(path: Path) -> str:
     return framings.pop() if len(framings) == 1 else "lines"
 
 
+def _plan(path: Path, tokens: list[bytes]) -> Rewrite | None:
+    """The rewrite of one file, or None when it does not mention the student."""
+    data = path.read_bytes()
+    hits = _hits(data, tokens)
+    if not hits:
+        return None
+    framing = _framing(path)
+    old_hash = hashlib.sha256(data).hexdigest()
+    if framing == "json_document":
+        new, removed = _without_items(data, tokens)
+        target = path.with_name(f".{path.name}.erasing")
+        target.write_bytes(new)
+        return Rewrite(path, old_hash, hashlib.sha256(new).hexdigest(), removed, staged=target)
+    blanks = _line_blanks(data, hits, keep_header=framing == "delimited")
+    return Rewrite(path, old_hash, _hash_blanked(data, blanks), len(blanks), blanks=tuple(blanks))
+
+
 def stage_rewrites(folder: Path, identifiers: Iterable[str]) -> list[Rewrite]:
     """A rewrite, not yet applied, for every file under `folder` that mentions any
     identifier."""
     tokens = [t.encode() for t in identifiers if t]
-    staged: list[Rewrite] = []
     if not tokens or not folder.exists():
-        return staged
+        return []
+    planned = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         if path.name.endswith(".erasing"):
             path.unlink()  # left by an erasure that stopped part way: it is staged again
-            continue
-        data = path.read_bytes()
-        hits = _hits(data, tokens)
-        if not hits:
-            continue
-        framing = _framing(path)
-        old_hash = hashlib.sha256(data).hexdigest()
-        if framing == "json_document":
-            new, removed = _without_items(data, tokens)
-            target = path.with_name(f".{path.name}.erasing")
-            target.write_bytes(new)
-            digest = hashlib.sha256(new).hexdigest()
-            staged.append(Rewrite(path, old_hash, digest, removed, staged=target))
-            continue
-        blanks = _line_blanks(data, hits, keep_header=framing == "delimited")
-        digest = _hash_blanked(data, blanks)
-        staged.append(Rewrite(path, old_hash, digest, len(blanks), blanks=tuple(blanks)))
-    return staged
+        elif rewrite := _plan(path, tokens):
+            planned.append(rewrite)
+    return planned
