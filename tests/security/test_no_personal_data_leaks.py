@@ -1,7 +1,8 @@
 """After a demo run of every DAG (tests/security/conftest.py): no student's name, email,
-phone, username, student id, ULN or HUSID appears in the Airflow task logs, the demo's console output,
-the XComs, the audit store or the benchmark results, whether looked for by exact value or
-by our PII scanner (`steward pii scan-text`); and the pseudonymisation key appears nowhere.
+phone, username, student id, ULN or HUSID appears in the Airflow task logs, the demo's
+console output, the XComs, the audit store or the benchmark results, whether looked for by
+exact value or by our PII scanner (`steward pii scan-text`); and the pseudonymisation key
+appears nowhere: no file, store, log or XCom.
 
 These run the whole pipeline through Airflow: slow."""
 
