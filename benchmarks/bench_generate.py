@@ -19,41 +19,14 @@ import resource
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from datetime import date
 from pathlib import Path
 
-import psutil
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import TreeRssSampler  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
-
-
-class _TreeRssSampler(threading.Thread):
-    """Peak of (RSS of this process + RSS of every descendant), sampled."""
-
-    def __init__(self, interval: float = 0.2) -> None:
-        super().__init__(daemon=True)
-        self.interval = interval
-        self.peak = 0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        me = psutil.Process()
-        while not self._halt.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-            self._halt.wait(self.interval)
-
-    def stop(self) -> int:
-        self._halt.set()
-        self.join()
-        return self.peak
 
 
 def _peak_rss_mib() -> tuple[float, float]:
@@ -76,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from steward.sources.generator import generate
 
     out = args.out or Path(tempfile.mkdtemp(prefix="steward-bench-generate-"))
-    sampler = _TreeRssSampler()
+    sampler = TreeRssSampler()
     sampler.start()
     started = time.perf_counter()
     try:

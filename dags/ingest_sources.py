@@ -74,8 +74,9 @@ def ingest_sources():
 
         return check_store("identified")
 
-    # a verification: retrying cannot change its answer
-    @task(outlets=[RAW], retries=0)
+    # a verification: retrying cannot change its answer. It reads the identified zone, so
+    # it takes the zone's pool like the tasks above.
+    @task(outlets=[RAW], pool="identified_writer", retries=0)
     def check_accounting(totals: dict) -> dict:
         from steward.ingest import check_ledger
 

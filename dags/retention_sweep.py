@@ -2,20 +2,23 @@
 ### Retention sweep
 
 Daily at 03:00 UTC this DAG deletes or anonymises what the retention policy says has been
-kept long enough, in every store and in the landing and export folders. The policy is
+kept long enough, in every store (the audit store included) and in the landing and export
+folders. The policy is
 `include/policies/data.yaml`: per data category a period, the date it runs from (module
 end, the student's last module end, the event, the prediction, the file load, ...) and
 the action. Grades and final outcomes are statutory and are kept; data of a student
 enrolled on a module presentation running on the sweep date is never swept.
 
 1. **open_sweep** fixes the run id and the sweep date (`as_of`, default today).
-2. **plan_identified / plan_warehouse / plan_analyst / plan_files** count, per table and
-   action, the rows (or files) due. Nothing changes.
+2. **plan_identified / plan_warehouse / plan_analyst / plan_audit / plan_files** count,
+   per table and action, the rows (or files) due. Nothing changes.
 3. **review** sends the plan for a steward's **approval** when the policy asks for it
    (`retention.approval` in data.yaml: always, or above a number of rows); otherwise
    the sweep **proceeds**. A dry run (`dry_run` parameter) stops here.
-4. **apply_identified**, then **apply_warehouse**, **apply_analyst** and **apply_files**
-   sweep one store each, in one transaction per store, in the store's writer pool.
+4. **apply_identified**, then **apply_warehouse**, **apply_analyst**, **apply_audit** and
+   **apply_files** sweep one store each, in one transaction per store, in the store's
+   writer pool. The identified zone records the date it was swept to: every later
+   warehouse build is swept to it again (`transform_warehouse`), so nothing comes back.
 5. **verify_*** plan each store again: nothing due may remain, and no table may be
    unknown to the policy. Verifications do not retry.
 6. **record_sweep** writes the summary: success, failed, rejected or dry_run.
@@ -42,6 +45,7 @@ STORE_POOLS = {
     "identified": "identified_writer",
     "warehouse": "warehouse_writer",
     "analyst": "analyst_writer",
+    "audit": "audit_writer",
     "files": "identified_writer",
 }
 

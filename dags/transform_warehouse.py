@@ -10,9 +10,12 @@ one Airflow task per dbt model (rendered by Cosmos) with the model's tests right
 2. **dbt** stages, minimises and pseudonymises (only columns a declared purpose needs;
    dates of birth become age bands, postcodes outcodes; special-category data only in the
    `restricted` schema), then builds the marts and the consent-filtered intervention cohort.
-3. **check_warehouse** fails the run if a column not allowed by policy, or any direct
+3. **resweep_warehouse** sweeps the new build to the date the last retention sweep
+   swept the identified zone to (`steward.retention`): rows dbt derives from rows that
+   stay (weekly rows on the enrolment spine) would otherwise come back after a sweep.
+4. **check_warehouse** fails the run if a column not allowed by policy, or any direct
    identifier value from the identified zone, is found in the warehouse.
-4. **discover_pii_columns** samples every column of the warehouse and classifies its
+5. **discover_pii_columns** samples every column of the warehouse and classifies its
    values with the PII recognisers; a column holding PII that the dbt model's `meta`
    does not declare fails the run, naming table, column and entity. Findings (shares,
    never values) are kept in `pii_findings` in the audit store.
@@ -56,6 +59,12 @@ def transform_warehouse():
         operator_args={"pool": "warehouse_writer"},
     )
 
+    @task(pool="warehouse_writer")
+    def resweep_warehouse() -> dict:
+        from steward.retention.sweep import resweep_warehouse as resweep
+
+        return resweep()
+
     # verifications: retrying cannot change their answer
     @task(pool="warehouse_writer", retries=0)
     def check_warehouse() -> dict:
@@ -69,7 +78,13 @@ def transform_warehouse():
 
         return check_store("warehouse")
 
-    pseudonymise_identifiers() >> dbt >> check_warehouse() >> discover_pii_columns()
+    (
+        pseudonymise_identifiers()
+        >> dbt
+        >> resweep_warehouse()
+        >> check_warehouse()
+        >> discover_pii_columns()
+    )
 
 
 transform_warehouse()

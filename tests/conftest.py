@@ -3,13 +3,16 @@ session's Airflow home, DAG folder and switches are set here, before anything im
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,3 +117,62 @@ def home_from_built(built_home, tmp_path_factory):
         return home
 
     return _make
+
+
+def store_rows(home: Path, store: str, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows a query over one store of `home` returns (read-only)."""
+    con = duckdb.connect(str(home / f"{store}.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def fingerprint(
+    home: Path, stores: Iterable[str], *, files: bool = False, volatile: Iterable[str] = ()
+) -> dict[str, tuple]:
+    """Per table of each store: (rows, order-free hash of its columns other than
+    `volatile`); with `files`, the sha256 of every file under the landing and export
+    folders. Equal fingerprints, equal contents."""
+    skip = set(volatile)
+    found: dict[str, tuple] = {}
+    for store in stores:
+        path = home / f"{store}.duckdb"
+        if not path.exists():
+            continue
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            columns: dict[tuple[str, str], list[str]] = {}
+            for schema, table, column in con.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() "
+                "where database_name = current_database() order by all"
+            ).fetchall():
+                if column not in skip:
+                    columns.setdefault((schema, table), []).append(f'"{column}"')
+            for (schema, table), cols in columns.items():
+                found[f"{store}:{schema}.{table}"] = con.execute(
+                    f"select count(*), coalesce(sum(hash(row({', '.join(cols)})::varchar)), 0) "
+                    f'from "{schema}"."{table}"'
+                ).fetchone()
+        finally:
+            con.close()
+    if files:
+        for folder in ("landing", "exports"):
+            for path in sorted((home / folder).rglob("*")):
+                if path.is_file():
+                    found[f"file:{path.relative_to(home)}"] = (
+                        hashlib.sha256(path.read_bytes()).hexdigest(),
+                    )
+    return found
+
+
+@pytest.fixture(scope="session")
+def home_fingerprint():
+    """`home_fingerprint(home, stores, files=False, volatile=())`: see `fingerprint`."""
+    return fingerprint
+
+
+@pytest.fixture(scope="session")
+def query():
+    """`query(home, store, sql, params=None)`: the rows a query over one store returns."""
+    return store_rows

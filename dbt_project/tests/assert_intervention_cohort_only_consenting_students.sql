@@ -1,6 +1,6 @@
 -- The intervention cohort holds only students whose latest intervention consent event,
 -- read straight from the event log (not through int_consents_resolved), is a grant dated
--- on or before the reference date. Returns every cohort row that breaks this.
+-- up to this build (macro `consent_known_at`). Returns every cohort row that breaks this.
 with
 
 cohort as (
@@ -18,7 +18,7 @@ known_intervention_events as (
         occurred_at,
         max(occurred_at) over (partition by student_pseudonym) as last_event_at
     from consent_events
-    where purpose = 'intervention' and occurred_at::date <= date '{{ var("reference_date") }}'
+    where purpose = 'intervention' and occurred_at <= {{ consent_known_at() }}
 ),
 
 -- A grant and a withdrawal at the same instant count as a withdrawal.

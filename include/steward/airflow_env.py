@@ -25,6 +25,10 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
     env.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+    # LocalExecutor starts `parallelism` worker processes up front (32 by default, each a
+    # Python process with Airflow loaded); our writers go one at a time per store, and
+    # two cores run two tasks at once, so a few are enough.
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", str(max(4, 2 * (os.cpu_count() or 1))))
     env.setdefault("SCARF_ANALYTICS", "false")
     env.setdefault("DO_NOT_TRACK", "true")
     # The DAG files import `steward` and `_`-prefixed helpers beside them.

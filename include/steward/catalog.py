@@ -30,7 +30,7 @@ KEY_KINDS = {
 
 @dataclass(frozen=True)
 class Table:
-    store: str  # identified | warehouse | analyst
+    store: str  # identified | warehouse | analyst | audit
     name: str  # schema.table
     category: str
     subject_key: str | None  # the column naming the student, when rows are per student

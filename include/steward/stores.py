@@ -4,11 +4,14 @@
 `warehouse.duckdb` the pseudonymised warehouse, `analyst.duckdb` the released marts and
 `audit.duckdb` our own audit trail. DuckDB allows one writer per file; Airflow serialises
 writers with a one-slot pool per store, and `connect` turns a lock clash into a clear error.
+The audit store is the exception: every task appends to it, whatever pool it runs in, so a
+writer waits a few seconds for another task's append to finish (a reader does not wait).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +19,8 @@ from pathlib import Path
 import duckdb
 
 STORES = ("identified", "warehouse", "analyst", "audit")
+# Seconds a writer waits for another process's lock before giving up, per store.
+LOCK_WAIT = {"audit": 10.0}
 
 
 class StoreLockedError(RuntimeError):
@@ -55,15 +60,21 @@ def connect(store: str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
         raise FileNotFoundError(
             f"{path}: store '{store}' does not exist yet; run the pipeline first"
         )
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreLockedError(
-                f"{path}: store '{store}' is locked by another process ({exc}). If no steward "
-                f"task is running, the lock is stale: stop the process named above and retry."
-            ) from exc
-        raise
+    deadline = time.monotonic() + (0.0 if read_only else LOCK_WAIT.get(store, 0.0))
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreLockedError(
+                    f"{path}: store '{store}' is locked by another process ({exc}). If no "
+                    f"steward task is running, the lock is stale: stop the process named "
+                    f"above and retry."
+                ) from exc
+            time.sleep(0.05)
     try:
         con.execute("set TimeZone = 'UTC'")
         yield con

@@ -53,6 +53,25 @@ def test_when_a_dag_is_inspected_then_it_follows_the_house_rules(dagbag, path):
     assert str(dag.start_date.tzinfo) in {"UTC", "Timezone('UTC')", "+00:00"}
 
 
+# Tasks that open no store, or only append to the audit store (which every task does, so
+# no pool can serialise it: `stores.LOCK_WAIT` makes an append wait its turn instead).
+NO_STORE = {
+    "data_subject_requests": {"data_changed", "announce_changes"},
+    "retention_sweep": {"open_sweep", "review", "approve", "proceed", "record_sweep"},
+}
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
+def test_when_a_task_opens_a_store_then_it_runs_in_that_stores_one_slot_pool(dagbag, path):
+    dag = dagbag.dags[path.stem]
+    exempt = NO_STORE.get(dag.dag_id, set())
+    unpooled = sorted(
+        t.task_id for t in dag.tasks if t.pool not in POOLS and t.task_id not in exempt
+    )
+    assert unpooled == [], f"{dag.dag_id}: tasks outside every *_writer pool: {unpooled}"
+    assert exempt <= set(dag.task_ids), f"{dag.dag_id}: NO_STORE names tasks it does not have"
+
+
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)
 def test_when_a_dag_file_is_read_then_it_uses_only_airflow_3_idioms(path):
     source = path.read_text()

@@ -1,4 +1,5 @@
-"""Metrics, the stability check and intervention outcomes on small, exact inputs."""
+"""Metrics, the stability check, fairness, derived features, the pipeline and intervention
+outcomes on small, exact inputs."""
 
 from __future__ import annotations
 
@@ -7,8 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steward.model import encoding, registry, score, stability, validate
+from steward.model import (
+    card,
+    encoding,
+    fairness,
+    features,
+    registry,
+    score,
+    stability,
+    train,
+    validate,
+)
 from steward.model import policy as model_policy
+from steward.model.context import StudentContext
 
 
 def test_when_scores_match_observed_rates_then_calibration_error_is_zero():
@@ -188,3 +200,185 @@ def test_when_model_commands_are_parsed_then_each_action_has_its_handler():
     assert parser.parse_args(["model", "score"]).func is cmd_score
     card = parser.parse_args(["model", "card", "--version", "v1", "--json"])
     assert (card.func, card.version, card.json) == (cmd_card, "v1", True)
+
+
+FAIRNESS = {
+    "attributes": {"religion": {}},
+    "min_group_positives": 50,
+    "min_group_students": 30,
+    "min_z": 1.645,
+}
+
+
+def _decisions(groups: dict[str, tuple[int, float]]) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """One positive enrolment per student; per group (positives, share flagged)."""
+    y_true, y_pred, students, group_of = [], [], [], {}
+    for group, (positives, tpr) in groups.items():
+        flagged = round(positives * tpr)
+        for i in range(positives):
+            pseudonym = f"{group}-{i}"
+            students.append(pseudonym)
+            group_of[pseudonym] = group
+            y_true.append(1)
+            y_pred.append(int(i < flagged))
+    frame = pd.DataFrame({"student_pseudonym": students})
+    frame["religion"] = frame["student_pseudonym"].map(group_of)
+    return np.array(y_true), np.array(y_pred), frame
+
+
+@pytest.mark.parametrize(
+    ("groups", "gated"),
+    [
+        # 0.12 below the largest group on 55 positive students: within noise for a group
+        # that small, once three assessed groups give three pairs to compare.
+        ({"big": (900, 0.45), "mid": (700, 0.44), "small": (55, 18 / 55), "tiny": (20, 0.0)}, None),
+        # The same gap on 800 positive students is real.
+        (
+            {"big": (900, 0.45), "mid": (700, 0.44), "other": (800, 0.3275), "tiny": (20, 0.0)},
+            0.1225,
+        ),
+    ],
+)
+def test_when_groups_differ_in_true_positive_rate_then_only_a_gap_beyond_noise_is_gated(
+    groups, gated
+):
+    y_true, y_pred, frame = _decisions(groups)
+
+    result = fairness.assess(y_true, y_pred, frame["student_pseudonym"], frame, FAIRNESS)
+
+    religion = result["religion"]
+    assessed = {g["group"]: g["judged"] for g in religion["groups"]}
+    assert assessed["tiny"] is False and assessed["big"] is True
+    assert religion["equal_opportunity_difference"] == pytest.approx(0.1226, abs=0.001)
+    if gated is None:
+        assert religion["equal_opportunity_gap"] is None
+    else:
+        gap = religion["equal_opportunity_gap"]
+        assert (gap["higher"], gap["lower"]) == ("big", "other")
+        assert gap["difference"] == pytest.approx(gated, abs=1e-9)
+        assert gap["z"] > gap["z_required"] > FAIRNESS["min_z"]
+
+
+def test_when_a_group_is_too_small_then_the_card_shows_it_as_not_assessed():
+    y_true, y_pred, frame = _decisions({"big": (900, 0.45), "tiny": (20, 0.0)})
+    result = fairness.assess(y_true, y_pred, frame["student_pseudonym"], frame, FAIRNESS)
+    rows = [
+        line
+        for line in card.markdown(_card_with_fairness(result)).splitlines()
+        if line.startswith("| religion |")
+    ]
+
+    assert any("| tiny |" in r and r.endswith("| not assessed (too small) |") for r in rows)
+    assert any("| big |" in r and r.endswith("| yes |") for r in rows)
+    assert any("none beyond noise" in r for r in rows)
+
+
+def _card_with_fairness(result: dict) -> dict:
+    metrics = {"roc_auc": 0.7, "pr_auc": 0.4, "brier": 0.1}
+    metrics |= {"expected_calibration_error": 0.01, "positive_rate": 0.2}
+    return {
+        "name": "m",
+        "version": "v",
+        "verdict": "promoted",
+        "owner": "o",
+        "trained_at": "t",
+        "purpose": "p",
+        "data": {
+            "source": "s",
+            "label": "l",
+            "weeks": [0, 12],
+            "train_presentations": [2024],
+            "test_presentations": [2025],
+            "rows": {"train": 1, "test": 1},
+            "training_snapshot": "x",
+        },
+        "features": ["f"],
+        "dropped_features": {},
+        "metrics": metrics,
+        "calibration": [],
+        "fairness": result,
+        "flag_bands": ["high"],
+        "failures": [],
+        "known_limits": [],
+    }
+
+
+def test_when_a_student_has_several_modules_in_a_week_then_the_context_is_their_mean():
+    frame = pd.DataFrame(
+        {
+            "student_pseudonym": ["a", "a", "a", "b"],
+            "week_start_date": ["2025-10-06", "2025-10-06", "2025-10-13", "2025-10-06"],
+            "events_total_to_date": [0.0, np.e**2 - 1, 5.0, 3.0],
+            "attendance_rate_to_date": [0.5, np.nan, np.nan, 1.0],
+        }
+    )
+    context = StudentContext(
+        "student_",
+        ("events_total_to_date", "attendance_rate_to_date"),
+        frozenset({"events_total_to_date"}),
+    )
+
+    derived = context.apply(frame)
+
+    # Counts are averaged as log(1 + x); a missing value is left out of the mean.
+    assert derived["student_events_total_to_date"].tolist() == pytest.approx(
+        [1.0, 1.0, np.log(6.0), np.log(4.0)]
+    )
+    assert derived["student_attendance_rate_to_date"][:2].tolist() == [0.5, 0.5]
+    assert np.isnan(derived["student_attendance_rate_to_date"][2])
+
+
+def test_when_vectors_are_hashed_together_then_each_hash_is_the_single_vector_hash():
+    names = ["week_number", "entry_points", "events_total_to_date"]
+    x = np.array([[3.0, np.nan, 12.0], [0.0, 112.0, 1 / 3], [1e20, 5e-324, -0.0]])
+
+    hashes = features.feature_hashes(names, x)
+
+    assert hashes == [
+        features.feature_hash(names, [3.0, None, 12.0]),
+        features.feature_hash(names, [0.0, 112.0, 1 / 3]),
+        features.feature_hash(names, [1e20, 5e-324, -0.0]),
+    ]
+    assert features.feature_hashes(names, x[:0]) == []
+
+
+def _fitted(weeks=(0, 12)) -> tuple[train.RiskModel, np.ndarray]:
+    rng = np.random.default_rng(0)
+    n = 3000
+    x = np.column_stack(
+        [
+            rng.integers(0, 13, n).astype(float),
+            rng.poisson(20, n).astype(float),
+            np.where(rng.random(n) < 0.2, np.nan, rng.normal(100, 20, n)),
+        ]
+    )
+    logit = -1 + 0.1 * x[:, 0] - 0.05 * x[:, 1] + np.nan_to_num(x[:, 2] - 100) / 50
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    names = ["week_number", "events_total_to_date", "entry_points"]
+    pipeline = train.build_pipeline(names, frozenset({"events_total_to_date"}), 1.0, weeks)
+    pipeline.fit(x, y)
+    return train.RiskModel("v", names, pipeline, pd.Timestamp.now(tz="UTC")), x
+
+
+def test_when_contributions_are_summed_then_they_give_the_score_s_log_odds():
+    model, x = _fitted()
+
+    contributions = model.contributions(x[:200])
+
+    log_odds = model.pipeline.decision_function(x[:200])
+    intercept = model.pipeline[-1].intercept_[0]
+    assert contributions.sum(axis=1) + intercept == pytest.approx(log_odds)
+    order, amounts = model.top_contributions(x[:200], 2)
+    assert order.shape == (200, 2)
+    assert np.all(np.abs(amounts[:, 0]) >= np.abs(amounts[:, 1]))
+
+
+def test_when_a_week_lies_after_the_window_then_it_is_scored_as_the_last_week():
+    model, x = _fitted()
+    later = x[:5].copy()
+    later[:, 0] = 20.0
+    last = x[:5].copy()
+    last[:, 0] = 12.0
+
+    assert model.score(later).tolist() == model.score(last).tolist()
+    assert model.score(last).tolist() != model.score(x[:5]).tolist()

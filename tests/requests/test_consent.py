@@ -4,11 +4,20 @@ leaves the intervention cohort and no intervention is opened for them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from steward import dbt
+import yaml
+from airflow.dag_processing.dagbag import DagBag
+
+from steward import cli, dbt
 from steward.model import run
 from steward.model.policy import load as model_policy
 from steward.requests.handle import submit
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+REFERENCE_DATE = yaml.safe_load((dbt.PROJECT / "dbt_project.yml").read_text())["vars"][
+    "reference_date"
+]
 
 
 def _flagged_in_cohort(look, run_id: str) -> list[str]:
@@ -57,6 +66,66 @@ def test_when_a_student_withdraws_consent_then_the_next_run_opens_no_interventio
     assert look.query("warehouse", "select count(*) from scoring.interventions") == [
         (created["interventions_created"],)
     ]
+
+
+def test_when_a_student_withdraws_consent_today_then_the_next_run_leaves_them_out(
+    airflow_db, look, scored_home
+):
+    # today is after the data's reference date (dbt var `reference_date`): the withdrawal
+    # still counts from the next build, and score_students opens nothing for the student
+    flagged = _flagged_in_cohort(look, scored_home.score_run_id)
+    assert len(flagged) >= 2, "the fixture needs two flagged, consenting students"
+    withdrawing = flagged[0]
+    ((student_id,),) = look.query(
+        "identified",
+        "select source_id from identity.identity_map where pseudonym = ?",
+        [withdrawing],
+    )
+
+    assert (
+        cli.main(
+            [
+                "request",
+                "consent",
+                "--student",
+                student_id,
+                "--purpose",
+                "intervention",
+                "--action",
+                "withdraw",
+            ]
+        )
+        == 0
+    )
+    dbt.run("build", "--select", "stg_consent__events+")
+    scoring = DagBag(dag_folder=str(DAGS)).dags["score_students"].test()
+
+    assert scoring.state == "success"
+    ((recorded_at,),) = look.query(
+        "identified",
+        "select max(occurred_at)::date from raw.consent_events where student_id = ?",
+        [student_id],
+    )
+    assert str(recorded_at) > REFERENCE_DATE, "the withdrawal must postdate the reference date"
+    cohort = {
+        p
+        for (p,) in look.query(
+            "warehouse", "select student_pseudonym from marts.fct_intervention_cohort"
+        )
+    }
+    assert withdrawing not in cohort
+    assert set(flagged[1:]) <= cohort
+    opened = {
+        p
+        for (p,) in look.query(
+            "warehouse",
+            "select i.student_pseudonym from scoring.interventions i "
+            "join scoring.predictions p using (prediction_id) where p.run_id <> ?",
+            [scored_home.score_run_id],
+        )
+    }
+    assert withdrawing not in opened
+    assert set(flagged[1:]) & opened, "the run must open interventions for the others"
 
 
 def test_when_a_consent_change_names_a_purpose_without_consent_then_it_is_refused(look):

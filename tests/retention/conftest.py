@@ -9,7 +9,6 @@ the extracts in the landing folder, and an access export written in January 2026
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from datetime import UTC, datetime
@@ -91,54 +90,14 @@ def sweep_home(retention_base, tmp_path, monkeypatch) -> Path:
     return home
 
 
-def _checksums(home: Path) -> dict[str, tuple]:
-    """Rows and an order-free checksum of every table in every zone, and every file's
-    sha256 under the landing and export folders: equal checksums, equal contents."""
-    found: dict[str, tuple] = {}
-    for store in ("identified", "warehouse", "analyst"):
-        con = duckdb.connect(str(home / f"{store}.duckdb"), read_only=True)
-        try:
-            names = con.execute(
-                "select schema_name || '.' || table_name from duckdb_tables() "
-                "where database_name = current_database() order by 1"
-            ).fetchall()
-            for (name,) in names:
-                schema, table = name.split(".")
-                found[f"{store}:{name}"] = con.execute(
-                    f'select count(*), coalesce(sum(hash(t::varchar)), 0) from "{schema}"."{table}" t'
-                ).fetchone()
-        finally:
-            con.close()
-    for folder in ("landing", "exports"):
-        for path in sorted((home / folder).rglob("*")):
-            if path.is_file():
-                found[f"file:{path.relative_to(home)}"] = (
-                    hashlib.sha256(path.read_bytes()).hexdigest(),
-                )
-    return found
-
-
-def _query(home: Path, store: str, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(home / f"{store}.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+@pytest.fixture(scope="session")
+def checksums(home_fingerprint):
+    """`checksums(home)`: per table of every zone and per landing and export file, what
+    equal contents must share."""
+    return lambda home: home_fingerprint(home, ("identified", "warehouse", "analyst"), files=True)
 
 
 @pytest.fixture(scope="session")
-def checksums():
-    """`checksums(home)`: per table and file, what equal contents must share."""
-    return _checksums
-
-
-@pytest.fixture(scope="session")
-def query():
-    """`query(home, store, sql)`: the rows a query over one store (audit included) returns."""
-    return _query
-
-
-@pytest.fixture(scope="session")
-def count():
+def count(query):
     """`count(home, store, sql)`: the single number a query over one store returns."""
-    return lambda home, store, sql: _query(home, store, sql)[0][0]
+    return lambda home, store, sql: query(home, store, sql)[0][0]

@@ -36,6 +36,7 @@ def test_when_the_dag_is_read_then_each_store_is_swept_in_its_pool_after_an_opti
         "apply_identified": "identified_writer",
         "apply_warehouse": "warehouse_writer",
         "apply_analyst": "analyst_writer",
+        "apply_audit": "audit_writer",
         "apply_files": "identified_writer",
     }
     assert retention_dag.params["dry_run"] is False

@@ -5,11 +5,13 @@ end where they should."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 
+import duckdb
 import pytest
 
-from steward import cli
+from steward import catalog, cli, stores
+from steward.requests import log as request_log
 from steward.retention import policy
 from steward.retention.sweep import SweepInterrupted, sweep
 
@@ -317,3 +319,48 @@ def test_when_sweep_gets_a_bad_date_then_it_exits_2_naming_it(capsys):
 
     assert exit_.value.code == 2
     assert "--as-of: invalid fromisoformat value: '2030-13-01'" in capsys.readouterr().err
+
+
+OLD_AUDIT = datetime(2019, 6, 1, tzinfo=UTC)  # more than six years before today
+
+
+def test_when_audit_records_outlive_their_period_then_the_sweep_deletes_them(sweep_home, count):
+    con = duckdb.connect(str(sweep_home / "audit.duckdb"))
+    con.execute("set TimeZone = 'UTC'")
+    recent = con.execute("select count(*) from audit_log").fetchone()[0]
+    con.execute(
+        "insert into audit_log (entry_id, run_id, action, outcome, started_at, ended_at) "
+        "values ('old-entry', 'ingest-2019', 'ingest', 'success', ?, ?)",
+        [OLD_AUDIT, OLD_AUDIT],
+    )
+    con.execute(request_log.SCHEMA)
+    con.execute(
+        "insert into request_log (request_id, request_type, source, received_at, due_by, status) "
+        "values ('request-2019', 'access', 'cli', ?, ?, 'done')",
+        [OLD_AUDIT, OLD_AUDIT],
+    )
+    con.close()
+    assert recent > 0
+
+    summary = sweep(**QUIET)  # today: the audit store is judged by the real clock
+
+    assert summary["outcome"] == "success"
+    applied = {(s["store"], s["table"]): s["rows"] for s in summary["applied"]}
+    assert applied[("audit", "main.audit_log")] == 1
+    assert applied[("audit", "main.request_log")] == 1
+    assert (
+        count(sweep_home, "audit", "select count(*) from audit_log where run_id = 'ingest-2019'")
+        == 0
+    )
+    assert count(sweep_home, "audit", "select count(*) from request_log") == 0
+    # the entries of the last six years stay, and this sweep's own record with them
+    assert (
+        count(
+            sweep_home,
+            "audit",
+            f"select count(*) from audit_log where run_id <> '{summary['run_id']}'",
+        )
+        == recent
+    )
+    with stores.connect("audit", read_only=True) as store:
+        assert catalog.undeclared("audit", store) == []

@@ -17,6 +17,9 @@ KNOWN_LIMITS = [
     "qualification carries no tariff (most overseas and many mature students) or whose "
     "points were not recorded are judged on engagement alone, so early in a presentation "
     "their scores are less sharp.",
+    "The student_* features average the student's engagement over their modules in the "
+    "same week: a student on one module, or whose other modules run on other weeks, is "
+    "judged on that module alone.",
     "Module difficulty is each module's fail-or-withdraw rate in the training "
     "presentations; a module new since then gets the overall rate until it has been "
     "taught in a training presentation.",
@@ -25,8 +28,11 @@ KNOWN_LIMITS = [
     "statistic per feature, not the fitted model).",
     "Validation is on one later presentation: a change of teaching, VLE or data capture "
     "since then is not reflected until the next retraining.",
-    "Fairness is measured only for groups with at least {min_pos} positive outcomes and "
-    "{min_students} students; smaller groups are listed but not gated.",
+    "Fairness is assessed only for groups with at least {min_pos} positive outcomes and "
+    "{min_students} students; smaller groups are listed as not assessed. Among assessed "
+    "groups a true-positive-rate gap refuses the model only when it is larger than "
+    "sampling noise explains (z above {min_z}, raised for the number of group pairs), so "
+    "a real gap between small groups can go undetected until more presentations are seen.",
     "A score is a prompt for a human conversation, never a decision about a student; "
     "interventions reach only students who consented to them.",
 ]
@@ -68,6 +74,7 @@ def build(candidate: Candidate, verdict: Verdict, policy: ModelPolicy, version: 
                 last=policy.last_week,
                 min_pos=policy.fairness["min_group_positives"],
                 min_students=policy.fairness["min_group_students"],
+                min_z=policy.fairness["min_z"],
             )
             for limit in KNOWN_LIMITS
         ],
@@ -76,6 +83,15 @@ def build(candidate: Candidate, verdict: Verdict, policy: ModelPolicy, version: 
 
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _gated(gap: dict | None) -> str:
+    if gap is None:
+        return "none beyond noise"
+    return (
+        f"{gap['difference']:.3f} ({gap['higher']} vs {gap['lower']}, "
+        f"z {gap['z']:.1f} / {gap['z_required']:.1f})"
+    )
 
 
 def markdown(card: dict) -> str:
@@ -134,7 +150,7 @@ def markdown(card: dict) -> str:
     lines += [
         "",
         f"## Fairness (flagged = band in {card['flag_bands']}, per enrolment)",
-        "| attribute | group | students | positives | TPR | FPR | selection rate | gated |",
+        "| attribute | group | students | positives | TPR | FPR | selection rate | assessed |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for attribute, result in card["fairness"].items():
@@ -142,15 +158,20 @@ def markdown(card: dict) -> str:
             lines.append(
                 f"| {attribute} | {g['group']} | {g['students']:,} | {g['positives']:,} | "
                 f"{g['true_positive_rate']:.3f} | {g['false_positive_rate']:.3f} | "
-                f"{g['selection_rate']:.3f} | {'yes' if g['judged'] else 'too small'} |"
+                f"{g['selection_rate']:.3f} | "
+                f"{'yes' if g['judged'] else 'not assessed (too small)'} |"
             )
     lines += [
         "",
-        "| attribute | equal opportunity difference | FPR difference | selection rate difference |",
-        "|---|---|---|---|",
+        "Differences among assessed groups; the gated one is the largest TPR gap that sampling "
+        "noise does not explain.",
+        "",
+        "| attribute | equal opportunity difference | gated gap (groups, z / required) "
+        "| FPR difference | selection rate difference |",
+        "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {a} | {_fmt(r['equal_opportunity_difference'])} | "
+        f"| {a} | {_fmt(r['equal_opportunity_difference'])} | {_gated(r['equal_opportunity_gap'])} | "
         f"{_fmt(r['false_positive_rate_difference'])} | {_fmt(r['selection_rate_difference'])} |"
         for a, r in card["fairness"].items()
     ]

@@ -2,19 +2,30 @@
 
 For each attribute in the policy, students are grouped (a hierarchy level or a mapping,
 as the policy says) and fairlearn's `MetricFrame` compares true positive rate, false
-positive rate and selection rate of the flag decision across groups. The gated gap is the
-equal-opportunity difference (largest TPR gap) among groups large enough to judge.
+positive rate and selection rate of the flag decision across groups.
+
+Groups with fewer positives or students than the policy's minimums are listed but not
+assessed. Among the assessed groups, the gated gap is the largest difference in true
+positive rate between two groups that sampling noise does not explain: its z (the
+difference over its standard error) must exceed `min_z`, raised for the number of group
+pairs compared (Bonferroni, as in `stability`). Standard errors count the students with a
+positive outcome, not enrolments, since one student's enrolments are not independent. So
+a small group's noisy rate is reported but cannot refuse a model alone, while a large
+gap between groups big enough to measure it does.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
+import math
 
 import duckdb
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
 
+from steward.model.stability import required_z
 from steward.policy import POLICY_DIR
 
 RESTRICTED_TABLE = "restricted.restricted_students"
@@ -74,8 +85,9 @@ def assess(
     groups: pd.DataFrame,
     rules: dict,
 ) -> dict:
-    """Per attribute: the group table and the TPR, FPR and selection-rate gaps among
-    groups with at least `min_group_positives` positives and `min_group_students`."""
+    """Per attribute: the group table, the TPR, FPR and selection-rate gaps among groups
+    with at least `min_group_positives` positives and `min_group_students` students (the
+    assessed ones), and the largest significant TPR gap among them (the gated one)."""
     frame = pd.DataFrame(
         {"student_pseudonym": students.to_numpy(), "y_true": y_true, "y_pred": y_pred}
     ).merge(groups, on="student_pseudonym", how="left")
@@ -113,6 +125,13 @@ def assess(
                 students=("student_pseudonym", "nunique"),
             )
         )
+        positive = frame["y_true"] == 1
+        sizes["positive_students"] = (
+            frame[positive]
+            .groupby(sensitive[positive])["student_pseudonym"]
+            .nunique()
+            .reindex(sizes.index, fill_value=0)
+        )
         table = []
         for group, row in by_group.iterrows():
             size = sizes.loc[group]
@@ -126,6 +145,7 @@ def assess(
                     "rows": int(size["rows"]),
                     "positives": int(size["positives"]),
                     "students": int(size["students"]),
+                    "positive_students": int(size["positive_students"]),
                     "true_positive_rate": float(row["true_positive_rate"]),
                     "false_positive_rate": float(row["false_positive_rate"]),
                     "selection_rate": float(row["selection_rate"]),
@@ -141,7 +161,41 @@ def assess(
         result[attribute] = {
             "groups": table,
             "equal_opportunity_difference": gap("true_positive_rate"),
+            "equal_opportunity_gap": significant_gap(judged, rules["min_z"]),
             "false_positive_rate_difference": gap("false_positive_rate"),
             "selection_rate_difference": gap("selection_rate"),
         }
     return result
+
+
+def _rate_standard_error(row: dict) -> float:
+    """Binomial standard error of a group's TPR over its positive students, the rate
+    pulled half a student towards 1/2 so that a rate of 0 or 1 is not taken as exact."""
+    n = row["positive_students"]
+    p = (row["true_positive_rate"] * n + 0.5) / (n + 1)
+    return math.sqrt(p * (1 - p) / n)
+
+
+def significant_gap(rows: list[dict], min_z: float) -> dict | None:
+    """The largest TPR difference between two assessed groups whose z exceeds the
+    Bonferroni-raised bar, with its groups, standard error and z; None when no difference
+    does (or fewer than two groups are assessed)."""
+    if len(rows) < 2:
+        return None
+    bar = required_z(min_z, len(rows))
+    largest = None
+    for a, b in itertools.combinations(rows, 2):
+        high, low = (a, b) if a["true_positive_rate"] >= b["true_positive_rate"] else (b, a)
+        difference = high["true_positive_rate"] - low["true_positive_rate"]
+        se = math.hypot(_rate_standard_error(high), _rate_standard_error(low))
+        z = difference / se
+        if z > bar and (largest is None or difference > largest["difference"]):
+            largest = {
+                "higher": high["group"],
+                "lower": low["group"],
+                "difference": float(difference),
+                "standard_error": float(se),
+                "z": float(z),
+                "z_required": float(bar),
+            }
+    return largest

@@ -26,12 +26,13 @@ def _numeric(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def labelled(con: duckdb.DuckDBPyConnection, policy: ModelPolicy) -> pd.DataFrame:
     """Student-weeks of ended presentations in the policy's weeks, with the label, the
-    presentation's academic year and the module: the training and validation rows."""
+    presentation's academic year and the module: the training and validation rows. The
+    week's start date groups a student's enrolments in the same week (`context`)."""
     features = ", ".join(f"f.{c}" for c in policy.candidate_features if c != "week_number")
     frame = con.execute(
         f"""
         select f.student_week_key, f.student_pseudonym, f.module_instance_id, f.week_number,
-               {features}, f.{policy.label}::integer as label,
+               f.week_start_date, {features}, f.{policy.label}::integer as label,
                m.academic_year, m.module_id
         from {FEATURES_TABLE} as f
         inner join marts.dim_modules as m on f.module_instance_id = m.module_instance_id
@@ -50,7 +51,7 @@ def current_week(con: duckdb.DuckDBPyConnection, policy: ModelPolicy) -> pd.Data
     frame = con.execute(
         f"""
         select f.student_week_key, f.student_pseudonym, f.module_instance_id, f.week_number,
-               {features}, m.module_id
+               f.week_start_date, {features}, m.module_id
         from {FEATURES_TABLE} as f
         inner join marts.dim_modules as m on f.module_instance_id = m.module_instance_id
         where f.is_current_week
@@ -69,17 +70,24 @@ def snapshot_id(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     return f"{len(frame)}-{digest.hexdigest()[:16]}"
 
 
-def canonical(x: np.ndarray) -> list[list[float | None]]:
-    """Feature vectors (rows of `x`) as JSON-safe values: NaN becomes null, floats keep
-    full precision."""
-    return np.where(np.isnan(x), None, x).tolist()
-
-
 def feature_hash(names: Sequence[str], values: Sequence[float | None]) -> str:
     """sha256 of the canonical feature vector (names and values, in the model's order,
-    as compact JSON with shortest round-trip floats)."""
+    as compact JSON with shortest round-trip floats, a missing value as null)."""
     payload = orjson.dumps({"features": list(names), "values": list(values)})
     return hashlib.sha256(payload).hexdigest()
+
+
+def feature_hashes(names: Sequence[str], x: np.ndarray) -> list[str]:
+    """`feature_hash` of every row of `x`, NaN as null: the same bytes, from one JSON
+    serialisation of the whole matrix rather than one per row."""
+    if not len(x):
+        return []
+    head = b'{"features":' + orjson.dumps(list(names)) + b',"values":['
+    # orjson writes a float64 array's values as it writes Python floats, NaN as null; the
+    # rows hold only numbers and nulls, so "],[" separates them.
+    body = orjson.dumps(np.ascontiguousarray(x, dtype="float64"), option=orjson.OPT_SERIALIZE_NUMPY)
+    sha256 = hashlib.sha256
+    return [sha256(head + row + b"]}").hexdigest() for row in body[2:-2].split(b"],[")]
 
 
 def matrix(records: Sequence[Sequence[float | None]]) -> np.ndarray:

@@ -66,7 +66,10 @@ def decide(candidate: Candidate, policy: ModelPolicy) -> Verdict:
         )
     limit = policy.fairness["max_equal_opportunity_difference"]
     for attribute, result in candidate.fairness.items():
-        gap = result["equal_opportunity_difference"]
-        if gap is not None and gap > limit:
-            failures.append(Failure(f"max_equal_opportunity_difference[{attribute}]", limit, gap))
+        # Only a gap sampling noise does not explain can refuse a model (see `fairness`).
+        gap = result["equal_opportunity_gap"]
+        if gap is not None and gap["difference"] > limit:
+            failures.append(
+                Failure(f"max_equal_opportunity_difference[{attribute}]", limit, gap["difference"])
+            )
     return Verdict(promoted=not failures, failures=tuple(failures))

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from steward import policy
+from steward.model.context import StudentContext, from_policy
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,14 @@ class ModelPolicy:
     @property
     def module_encoding(self) -> dict[str, Any] | None:
         return self.model.get("module_encoding")
+
+    @property
+    def student_context(self) -> StudentContext | None:
+        return from_policy(self.model.get("student_context"), self.log_features)
+
+    @property
+    def week_indicators(self) -> bool:
+        return bool(self.model.get("week_indicators"))
 
     @property
     def stability(self) -> dict[str, float]:

@@ -13,12 +13,16 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import joblib
 
 from steward import stores
-from steward.model.train import RiskModel
+
+# scikit-learn takes seconds to import: loading a model needs it, reading predictions not
+if TYPE_CHECKING:
+    from steward.model.train import RiskModel
 
 SCHEMA = "scoring"
 

@@ -4,18 +4,21 @@ interventions for consenting students only, and recording whether engagement rec
 from __future__ import annotations
 
 import json
-import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-import orjson
 import pandas as pd
 
 from steward.model import features as feats
 from steward.model.policy import ModelPolicy
 from steward.model.registry import SCHEMA
-from steward.model.train import RiskModel
+
+# scikit-learn takes seconds to import: loading a model needs it, reading predictions not
+if TYPE_CHECKING:
+    from steward.model.train import RiskModel
 
 
 def risk_band(scores: np.ndarray, policy: ModelPolicy) -> np.ndarray:
@@ -26,35 +29,67 @@ def risk_band(scores: np.ndarray, policy: ModelPolicy) -> np.ndarray:
     return out
 
 
-def predict(frame: pd.DataFrame, model: RiskModel, policy: ModelPolicy) -> pd.DataFrame:
-    """One prediction row per feature row: score, band, canonical features, their hash and
-    the top contributing features."""
+@dataclass(frozen=True)
+class Predictions:
+    """Scored rows: keys, score, risk band, model version and feature hash, with the feature
+    vector (columns v0.., in the order of `features`) and the top contributing features
+    (n0.. their indices into `features`, counted from 1; x0.. their values; c0.. their
+    contributions). `write_predictions` records the vector and the top features as JSON."""
+
+    rows: pd.DataFrame
+    features: list[str]
+    top_k: int
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def predict(frame: pd.DataFrame, model: RiskModel, policy: ModelPolicy) -> Predictions:
+    """One prediction per feature row."""
     frame = model.prepare(frame)
     x = frame[model.features].to_numpy(dtype=float)
-    scores = model.score(x) if len(frame) else np.array([])
-    explanations = model.explain(x, policy.top_k) if len(frame) else []
-    vectors = feats.canonical(x)
-    out = frame[["student_pseudonym", "module_instance_id", "week_number"]].copy()
-    out["score"] = scores
-    out["risk_band"] = risk_band(scores, policy)
+    out = frame[["student_pseudonym", "module_instance_id", "week_number"]].reset_index(drop=True)
+    out["score"] = model.score(x) if len(frame) else np.array([])
+    out["risk_band"] = risk_band(out["score"].to_numpy(), policy)
     out["model_version"] = model.version
-    names = model.features
-    out["features"] = [orjson.dumps(dict(zip(names, v, strict=True))).decode() for v in vectors]
-    out["feature_hash"] = [feats.feature_hash(names, v) for v in vectors]
-    out["explanation"] = [orjson.dumps(e).decode() for e in explanations]
-    return out
+    out["feature_hash"] = feats.feature_hashes(model.features, x)
+    columns = {f"v{i}": x[:, i] for i in range(len(model.features))}
+    top_k = min(policy.top_k, len(model.features)) if len(frame) else 0
+    if top_k:
+        order, amounts = model.top_contributions(x, top_k)
+        for k in range(top_k):
+            columns[f"n{k}"] = order[:, k] + 1  # DuckDB lists count from 1
+            columns[f"x{k}"] = np.take_along_axis(x, order[:, k : k + 1], axis=1)[:, 0]
+            columns[f"c{k}"] = amounts[:, k]
+    rows = pd.concat([out, pd.DataFrame(columns)], axis=1)
+    return Predictions(rows, list(model.features), top_k)
 
 
-def write_predictions(
-    con: duckdb.DuckDBPyConnection, predictions: pd.DataFrame, run_id: str
-) -> int:
-    """Record predictions; scoring the same week again with the same model replaces them."""
-    frame = predictions.assign(
-        prediction_id=[uuid.uuid4().hex for _ in range(len(predictions))],
-        run_id=run_id,
-        scored_at=datetime.now(UTC),
+def _json_columns(predictions: Predictions) -> tuple[str, str]:
+    """SQL over `new_predictions as n`: the feature vector as a JSON object (name -> value,
+    null when missing) and the top features as a JSON list of {feature, value,
+    contribution}. DuckDB writes them as it inserts: JSON built per row in Python cost
+    seconds at 50,000 students. Its doubles round-trip exactly, so a recorded vector
+    hashes as it did at scoring."""
+    names = predictions.features
+    vector = ", ".join(f"{_literal(name)}: n.v{i}" for i, name in enumerate(names))
+    listed = f"[{', '.join(map(_literal, names))}]"
+    top = ", ".join(
+        f"{{'feature': {listed}[n.n{k}], 'value': n.x{k}, 'contribution': n.c{k}}}"
+        for k in range(predictions.top_k)
     )
-    con.register("new_predictions", frame)
+    explanation = f"to_json([{top}]::struct(feature varchar, value double, contribution double)[])"
+    return f"to_json({{{vector}}})", explanation
+
+
+def _literal(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def write_predictions(con: duckdb.DuckDBPyConnection, predictions: Predictions, run_id: str) -> int:
+    """Record predictions; scoring the same week again with the same model replaces them."""
+    vector, explanation = _json_columns(predictions)
+    con.register("new_predictions", predictions.rows)
     try:
         con.execute("begin")
         con.execute(
@@ -69,20 +104,21 @@ def write_predictions(
         con.execute(
             f"""
             insert into {SCHEMA}.predictions
-            select n.prediction_id, n.run_id, n.student_pseudonym, n.module_instance_id,
-                   n.week_number, n.score, n.risk_band, n.model_version, n.feature_hash,
-                   n.features::json, n.explanation::json, n.scored_at
+            select replace(uuid()::varchar, '-', ''), ?, n.student_pseudonym,
+                   n.module_instance_id, n.week_number, n.score, n.risk_band,
+                   n.model_version, n.feature_hash, {vector}, {explanation}, ?
             from new_predictions as n
             anti join {SCHEMA}.predictions as p
               on p.student_pseudonym = n.student_pseudonym
              and p.module_instance_id = n.module_instance_id
              and p.week_number = n.week_number and p.model_version = n.model_version
-            """
+            """,
+            [run_id, datetime.now(UTC)],
         )
         con.execute("commit")
     finally:
         con.unregister("new_predictions")
-    return len(frame)
+    return len(predictions)
 
 
 def create_interventions(

@@ -8,13 +8,13 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, NamedTuple, TypeVar
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
 from steward.pii._intervals import DisjointIntervals
-from steward.pii.analyzer import get_analyzer
+from steward.pii.analyzer import build_analyzer, get_analyzer
 from steward.pii.policy import PiiPolicy, load_pii_policy
 
 K = TypeVar("K")
@@ -174,42 +174,44 @@ class Detector:
         inside `nlp.memory_zone()`: the strings spaCy interns for unseen tokens are
         freed after every block, so a long run does not grow (spaCy's StringStore
         otherwise keeps every token it has seen). With `n_process` > 1, blocks are
-        analysed by that many forked worker processes (spaCy and Presidio both run
-        in the worker; only texts and spans cross process boundaries). Defaults come
-        from the policy's `batch` section.
+        analysed by that many spawned worker processes (spaCy and Presidio both run
+        in the worker; only the policy, texts and spans cross process boundaries) when
+        there is more than one block of input. Defaults come from the policy's `batch` section.
         """
         batch_size = batch_size or self.policy.batch_size
         n_process = n_process or self.policy.n_process
+        zone = self.policy.memory_zone_docs
         iterator = iter(items)
-        if n_process == 1:
-            while block := list(islice(iterator, self.policy.memory_zone_docs)):
-                yield from self._detect_block(block, batch_size)
+        # Workers only pay off for more than one block; a short input stays here.
+        head = list(islice(iterator, zone + 1))
+        iterator = chain(head, iterator)
+        if n_process > 1 and len(head) > zone:
+            yield from self._detect_in_workers(iterator, batch_size, n_process)
             return
-        yield from self._detect_in_workers(iterator, batch_size, n_process)
+        while block := list(islice(iterator, zone)):
+            yield from self._detect_block(block, batch_size)
 
     def _detect_in_workers(
         self, iterator: Iterator[tuple[K, str]], batch_size: int, n_process: int
     ) -> Iterator[tuple[K, list[PiiSpan]]]:
-        global _WORKER_DETECTOR
         # Small blocks keep both workers busy; each is still one memory zone.
         block_size = max(batch_size, min(self.policy.memory_zone_docs, 4 * batch_size))
-        context = multiprocessing.get_context("fork")
-        _WORKER_DETECTOR = self  # inherited by the forked workers, never pickled
-        try:
-            with context.Pool(n_process) as pool:
-                pending: deque[tuple[list[K], Any]] = deque()
-                # Blocks are read here, in the caller's thread, so an input error
-                # surfaces as itself and stops the workers.
-                while block := list(islice(iterator, block_size)):
-                    keys = [key for key, _ in block]
-                    texts = [text for _, text in block]
-                    pending.append((keys, pool.apply_async(_worker_detect, (texts, batch_size))))
-                    if len(pending) > 2 * n_process:
-                        yield from _completed(pending.popleft())
-                while pending:
+        # Spawned, not forked: a fork copies locks other threads hold (Airflow's, BLAS
+        # pools', DuckDB's) and a forked worker waited on one for ever. Each worker
+        # builds its own analyzer from the policy (about a second).
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(n_process, initializer=_start_worker, initargs=(self.policy,)) as pool:
+            pending: deque[tuple[list[K], Any]] = deque()
+            # Blocks are read here, in the caller's thread, so an input error surfaces
+            # as itself and stops the workers.
+            while block := list(islice(iterator, block_size)):
+                keys = [key for key, _ in block]
+                texts = [text for _, text in block]
+                pending.append((keys, pool.apply_async(_worker_detect, (texts, batch_size))))
+                if len(pending) > 2 * n_process:
                     yield from _completed(pending.popleft())
-        finally:
-            _WORKER_DETECTOR = None
+            while pending:
+                yield from _completed(pending.popleft())
 
     def _detect_block(
         self, block: list[tuple[K, str]], batch_size: int
@@ -238,9 +240,15 @@ class Detector:
 _WORKER_DETECTOR: Detector | None = None
 
 
+def _start_worker(policy: PiiPolicy) -> None:
+    """Runs once in each spawned worker: its own analyzer for the caller's policy."""
+    global _WORKER_DETECTOR
+    _WORKER_DETECTOR = Detector(build_analyzer(policy), policy)
+
+
 def _worker_detect(texts: list[str], batch_size: int) -> list[list[PiiSpan]]:
-    """Runs in a forked worker: spans for each text of one block."""
-    assert _WORKER_DETECTOR is not None, "worker was not forked from a detecting process"
+    """Runs in a worker: spans for each text of one block."""
+    assert _WORKER_DETECTOR is not None, "worker was started without its detector"
     return [
         spans for _, spans in _WORKER_DETECTOR._detect_block(list(enumerate(texts)), batch_size)
     ]

@@ -25,7 +25,6 @@ import duckdb
 import orjson
 
 from steward import catalog, data_policy, dbt, policy, stores
-from steward.model.score import student_explanations
 from steward.requests import policy as request_policy
 from steward.requests.subject import Subject, key_condition, resolve, table_exists, text_pattern
 
@@ -80,6 +79,10 @@ def collect(student_id: str) -> tuple[Subject, list[Found], list[dict[str, Any]]
         with stores.connect("warehouse", read_only=True) as con:
             found += _rows(con, "warehouse", subject, tables)
             if table_exists(con, "scoring.predictions"):
+                # imported here: the model package pulls in scikit-learn (seconds to
+                # import), which a request for a student never scored does not need
+                from steward.model.score import student_explanations
+
                 explanations = _withhold(
                     "scoring.predictions", student_explanations(con, subject.pseudonym)
                 )

@@ -6,8 +6,9 @@ predictions, interventions), access exports, and the student's lines in landing 
 
 Order, so that a run stopped at any point and run again ends in the same state: the
 student's identifiers are read first; then the warehouse (one transaction), the exports,
-the landing files (the changes planned, the new content's hash recorded in the load
-ledger, then the student's lines blanked in place), and last the identified zone (one transaction: the records, the identity map,
+the landing files (the changes planned, which only reads and so runs beside the
+warehouse's erasure, the new content's hash recorded in the load ledger, then the
+student's lines blanked in place), and last the identified zone (one transaction: the records, the identity map,
 the quarantined rows that mention the student, the ledger's counts, and the erasure
 suppression that stops a later extract from loading the student again). Each store's
 transaction commits only when no table in it, declared or not, still names the student.
@@ -20,6 +21,7 @@ The completion record (request log and audit) holds counts per table, never a va
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,9 +77,18 @@ def erase(request_id: str, student_id: str) -> dict[str, Any]:
         if not held and not already:
             raise RequestRefused("no records are held under this student id")
         counts: dict[str, Any] = {"tables": {}, "files": {}, "already_erased": bool(already)}
-        _erase_warehouse(subject, [t for t in tables if t.store == "warehouse"], counts)
-        _erase_exports(subject, counts)
-        rewrites = landing.stage_rewrites(stores.landing_dir(), subject.tokens)
+        # finding the student's lines in the landing files only reads them: it runs while
+        # the warehouse is erased, and nothing in a file changes before the ledger knows
+        with ThreadPoolExecutor(max_workers=1) as planner:
+            planning = planner.submit(landing.stage_rewrites, stores.landing_dir(), subject.tokens)
+            try:
+                _erase_warehouse(subject, [t for t in tables if t.store == "warehouse"], counts)
+                _erase_exports(subject, counts)
+            except BaseException:
+                for rewrite in planning.result():
+                    rewrite.discard()
+                raise
+            rewrites = planning.result()
         try:
             _record_rewrites(con, rewrites, request_id)
             for rewrite in rewrites:

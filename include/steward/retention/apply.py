@@ -3,7 +3,10 @@ predicate names, all of the store's tables in one transaction (a failure part wa
 the store as it was), or delete the due files of every folder.
 
 Warehouse tables built by dbt are swept directly, so that verification holds before the
-next build; the identified zone's sweep is what makes that build agree.
+next build. The identified zone's sweep records the date it swept to
+(`retention.swept_to`, in the same transaction), and every warehouse build is swept to
+that date again (`sweep.resweep_warehouse`): dbt derives some rows from others that stay
+(weekly rows on the enrolment spine), so a build alone could bring swept rows back.
 """
 
 from __future__ import annotations
@@ -11,10 +14,15 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from steward import stores
 from steward.retention import plan
 from steward.retention.plan import FILES, Progress, Step
 from steward.risk._sql import quote, quote_relation
+
+# One row: the latest date the identified zone has been swept to (not personal).
+SWEPT_TO = "retention.swept_to"
 
 
 def _statement(rule, where: str) -> str:
@@ -44,11 +52,35 @@ def apply_store(
                 done.append(Step(store, rule.table.name, rule.table.category, rule.action, rows))
                 if rows:
                     progress(f"{store} {rule.table.name}: {rule.action}d {rows:,} rows")
+            if store == "identified":
+                _record_swept_to(con, as_of)
             con.commit()
         except BaseException:
             con.rollback()
             raise
     return done
+
+
+def _record_swept_to(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """Keep the latest sweep date: rows swept to a later date stay swept when an earlier
+    date is swept again, and the same date twice changes nothing."""
+    con.execute("create schema if not exists retention")
+    con.execute(f"create table if not exists {SWEPT_TO} (as_of date not null)")
+    con.execute(f"delete from {SWEPT_TO} where as_of < ?", [as_of])
+    con.execute(
+        f"insert into {SWEPT_TO} select ? where not exists (select 1 from {SWEPT_TO})", [as_of]
+    )
+
+
+def swept_to() -> date | None:
+    """The date the identified zone was last swept to; None before its first sweep."""
+    if not stores.store_path("identified").exists():
+        return None
+    with stores.connect("identified", read_only=True) as con:
+        if SWEPT_TO not in plan.store_columns(con):
+            return None
+        row = con.execute(f"select max(as_of) from {SWEPT_TO}").fetchone()
+    return row[0]
 
 
 def _apply_files(as_of: date, progress: Progress) -> list[Step]:

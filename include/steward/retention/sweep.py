@@ -1,6 +1,6 @@
 """A retention sweep from start to end: plan every store, wait for a steward's approval
-when the policy asks for it, apply store by store (identified, warehouse, analyst, then
-files), verify, and record each step in the audit store.
+when the policy asks for it, apply store by store (identified, warehouse, analyst, audit,
+then files), verify, and record each step in the audit store.
 
 Audit entries (run id `sweep-...`) hold store, table, category, action and row counts,
 never a value from a row: `retention.plan`, `retention.apply` and `retention.verify` per
@@ -21,7 +21,7 @@ from typing import Any
 
 from steward import audit
 from steward.retention import policy
-from steward.retention.apply import apply_store
+from steward.retention.apply import apply_store, swept_to
 from steward.retention.plan import STORES, Progress, Step, plan_store
 from steward.retention.verify import verify_store
 
@@ -131,6 +131,25 @@ def verify(
         )
         raise SweepIncomplete("; ".join(problems))
     return [s.as_dict() for s in remaining]
+
+
+def resweep_warehouse(
+    *, progress: Progress = print, manifest: Path | None = None
+) -> dict[str, Any]:
+    """After a warehouse build: sweep the warehouse again to the date the identified zone
+    was last swept to, so that rows dbt derives from rows that stay (weekly rows on the
+    enrolment spine) do not come back. Recorded as `retention.apply` under a `resweep-`
+    run id. Nothing happens before the first sweep."""
+    as_of = swept_to()
+    if as_of is None:
+        return {"as_of": None, "rows_changed": 0}
+    run_id = audit.new_run_id("resweep")
+    applied = apply(run_id, "warehouse", as_of, progress=progress, manifest=manifest)
+    return {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "rows_changed": sum(step["rows"] for step in applied),
+    }
 
 
 def describe(planned: list[dict[str, Any]]) -> str:

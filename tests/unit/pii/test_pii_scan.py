@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 
 from steward.pii import PiiInputError, scan_text_file, scan_texts
+from steward.pii.detect import Detector, get_detector
 
 TEXTS = [
     ("n1", "Met with Amelia Clarke (S1234567), mobile 07700 900123."),
@@ -85,7 +87,10 @@ def test_when_input_file_missing_then_error_names_it(tmp_path):
 
 def test_when_scanned_with_two_processes_then_results_equal_one_process():
     texts = [(f"t{i}", f"{text} Note {i}.") for i in range(12) for _, text in TEXTS[:1]]
-    single = list(scan_texts(texts, batch_size=4, n_process=1))
-    double = list(scan_texts(texts, batch_size=4, n_process=2))
+    detector = get_detector()
+    # blocks of 4 texts, so the 12 texts are more than one block and go to the workers
+    small_blocks = Detector(detector.analyzer, replace(detector.policy, memory_zone_docs=4))
+    single = list(scan_texts(texts, batch_size=4, n_process=1, detector=small_blocks))
+    double = list(scan_texts(texts, batch_size=4, n_process=2, detector=small_blocks))
     assert double == single
     assert [row["id"] for row in double] == [key for key, _ in texts]
