@@ -55,10 +55,18 @@ def test_when_us_shaped_numbers_in_uk_text_then_no_us_entity_types(detector):
         pytest.param("Seen at the Nightingale Building drop-in.", id="building_nightingale"),
         pytest.param("The Module Leader and the Disability Adviser agreed.", id="role_titles"),
         pytest.param("Is BA (Hons) English and Creative Writing right?", id="course_title"),
+        # random hex shaped like a phone number (0216437952) or a postcode (E49 1FD)
+        pytest.param("correlation_id=01a22b74-00fb-7a83-81fb-0216437952ab", id="uuid"),
+        pytest.param('{"run_id": "pii-columns-20261130T074340-e491fd"}', id="run_id"),
     ],
 )
 def test_when_allow_listed_term_then_not_reported(detector, text):
     assert detector.detect(text) == []
+
+
+def test_when_a_postcode_stands_beside_a_run_id_then_the_postcode_is_still_found(found):
+    text = "run sweep-20261130T074340-e491fd: letter to YO10 5RU returned"
+    assert found(text) == [("UK_POSTCODE", "YO10 5RU")]
 
 
 def test_when_allow_listed_term_touches_a_name_then_the_name_is_kept(found):
