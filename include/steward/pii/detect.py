@@ -196,9 +196,9 @@ class Detector:
     ) -> Iterator[tuple[K, list[PiiSpan]]]:
         # Small blocks keep both workers busy; each is still one memory zone.
         block_size = max(batch_size, min(self.policy.memory_zone_docs, 4 * batch_size))
-        # Spawned, not forked: a fork copies locks other threads hold (Airflow's, BLAS
-        # pools', DuckDB's) and a forked worker waited on one for ever. Each worker
-        # builds its own analyzer from the policy (about a second).
+        # Spawned, not forked: forked from a process running other threads (a test
+        # session after Airflow and model tests), a worker waited on a copied lock for
+        # ever. Each worker builds its own analyzer from the policy (about a second).
         context = multiprocessing.get_context("spawn")
         with context.Pool(n_process, initializer=_start_worker, initargs=(self.policy,)) as pool:
             pending: deque[tuple[list[K], Any]] = deque()
