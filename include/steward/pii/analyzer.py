@@ -11,11 +11,14 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
+import numpy
 import spacy
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
 from presidio_analyzer import predefined_recognizers as presidio_recognizers
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
+from spacy.pipeline import EntityRecognizer as SpacyNer
 from spacy.tokens import Doc
+from thinc.api import NumpyOps
 
 from steward.pii import recognizers as ours
 from steward.pii.context import WindowContextEnhancer
@@ -48,7 +51,15 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
                     f"spaCy pipeline {name!r} is not installed: add it to the project "
                     "dependencies (it is never downloaded at run time)"
                 )
-            self.nlp[model["lang_code"]] = spacy.load(name, exclude=model.get("exclude", ()))
+            nlp = spacy.load(name, exclude=model.get("exclude", ()))
+            if model.get("ner_labels") and nlp.has_pipe("ner"):
+                restrict_ner(nlp.get_pipe("ner"), set(model["ner_labels"]))
+            ops = MatmulOps()
+            for _, component in nlp.pipeline:
+                if hasattr(component, "model"):
+                    for node in component.model.walk():
+                        node.ops = ops
+            self.nlp[model["lang_code"]] = nlp
         for nlp in self.nlp.values():
             if nlp.has_pipe("ner"):
                 known = set(nlp.get_pipe("ner").labels)
@@ -80,6 +91,59 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
         )
 
 
+class MatmulOps(NumpyOps):
+    """thinc's CPU operations with matrix products done by numpy (OpenBLAS).
+
+    thinc multiplies with its bundled BLIS, which picks its kernel from the CPU model;
+    on this machine's AMD EPYC (family 25) it selects the generic reference kernel
+    (`BLIS_ARCH_DEBUG=1` says so), three to four times slower than OpenBLAS on the
+    same products. The results are the same entities (checked on the benchmark notes).
+    Callers keep OpenBLAS to one thread (`Detector`): parallelism is by process.
+    """
+
+    name = "numpy"
+
+    def gemm(self, x, y, out=None, trans1: bool = False, trans2: bool = False):
+        x = x.T if trans1 else x
+        y = y.T if trans2 else y
+        if out is None:
+            return numpy.matmul(x, y)
+        numpy.matmul(x, y, out=out)
+        return out
+
+
+def restrict_ner(ner: SpacyNer, labels: set[str]) -> None:
+    """Cut a loaded NER component down to `labels`.
+
+    The greedy entity parser scores and validity-checks every action (begin, inside,
+    last, unit for each of its labels, plus outside) at every token; with only the
+    kept labels' actions it does a fraction of that work. The transition system is
+    rebuilt from the kept labels and the output layer keeps the matching rows, so each
+    remaining action scores exactly as before; what changes is that the labels taken
+    out can no longer win a token.
+    """
+    unknown = labels - set(ner.labels)
+    if unknown:
+        raise ValueError(f"NER labels {sorted(unknown)} are not in the spaCy pipeline's NER")
+    moves = ner.moves
+    before = [moves.get_class_name(i) for i in range(moves.n_moves)]
+    moves.initialize_actions(
+        {
+            action: {
+                label: n for label, n in counts.items() if label in labels or label in ("", "-")
+            }
+            for action, counts in moves.labels.items()
+        }
+    )
+    rows = [before.index(moves.get_class_name(i)) for i in range(moves.n_moves)]
+    upper = ner.model.get_ref("upper")
+    weights, bias = upper.get_param("W"), upper.get_param("b")
+    # thinc refuses to resize a dimension once its parameters exist: set it directly.
+    upper._dims["nO"] = ner.model._dims["nO"] = len(rows)
+    upper.set_param("W", numpy.ascontiguousarray(weights[rows]))
+    upper.set_param("b", numpy.ascontiguousarray(bias[rows]))
+
+
 def build_nlp_engine(policy: PiiPolicy) -> OfflineSpacyNlpEngine:
     provider = NlpEngineProvider(
         nlp_engines=(OfflineSpacyNlpEngine,),
@@ -90,6 +154,7 @@ def build_nlp_engine(policy: PiiPolicy) -> OfflineSpacyNlpEngine:
                     "lang_code": policy.language,
                     "model_name": policy.model,
                     "exclude": list(policy.exclude_components),
+                    "ner_labels": list(policy.ner_labels),
                 }
             ],
             "ner_model_configuration": {

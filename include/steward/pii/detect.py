@@ -7,11 +7,13 @@ import multiprocessing
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from functools import cache
 from itertools import chain, islice
 from typing import Any, NamedTuple, TypeVar
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
+from threadpoolctl import ThreadpoolController
 
 from steward.pii._intervals import DisjointIntervals
 from steward.pii.analyzer import build_analyzer, get_analyzer
@@ -155,10 +157,20 @@ class Detector:
         self.policy = policy
         self.allow_list = AllowList(policy.allow_patterns, policy.allow_terms)
         self._nlp = analyzer.nlp_engine.nlp[policy.language]
+        # The spaCy pipeline multiplies through numpy's OpenBLAS (analyzer.MatmulOps):
+        # one thread per process, since parallel work is done by worker processes.
+        self._blas = ThreadpoolController()
+
+    def _analysing(self) -> ExitStack:
+        """Context for an analysis: one BLAS thread, and a spaCy memory zone."""
+        stack = ExitStack()
+        stack.enter_context(self._blas.limit(limits=1, user_api="blas"))
+        stack.enter_context(self._nlp.memory_zone())
+        return stack
 
     def detect(self, text: str) -> list[PiiSpan]:
         """PII spans in `text`, sorted by position, never overlapping."""
-        with self._nlp.memory_zone():
+        with self._analysing():
             results = self.analyzer.analyze(text=text, language=self.policy.language)
             return self._finish(text, results)
 
@@ -218,7 +230,7 @@ class Detector:
     ) -> list[tuple[K, list[PiiSpan]]]:
         language = self.policy.language
         out = []
-        with self._nlp.memory_zone():
+        with self._analysing():
             processed = self.analyzer.nlp_engine.process_batch(
                 texts=[(text, key) for key, text in block],
                 language=language,

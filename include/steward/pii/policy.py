@@ -33,6 +33,7 @@ class PiiPolicy:
     language: str
     model: str
     exclude_components: tuple[str, ...]
+    ner_labels: tuple[str, ...]
     memory_zone_docs: int
     score_threshold: float
     batch_size: int
@@ -112,6 +113,7 @@ def parse_pii_policy(raw: dict[str, Any], source: str) -> PiiPolicy:
         language=get("language", str),
         model=get("nlp.model", str),
         exclude_components=tuple(get("nlp.exclude_components", list)),
+        ner_labels=tuple(str(label) for label in get("nlp.ner_labels", list)),
         memory_zone_docs=zone,
         score_threshold=threshold,
         batch_size=batch_size,
