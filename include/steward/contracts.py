@@ -241,6 +241,7 @@ TABLES: dict[str, Table] = {
                 _c("platform", max_length=100),
                 _c("session_id", max_length=255),
                 _c("ip_address", max_length=64),
+                _c("score_scaled", "DOUBLE", min=-1, max=1),  # xAPI result.score.scaled
                 _c("event_count", "INTEGER", required=True, min=1, max=100000),
                 _c("source_format", required=True, max_length=32),
             ),

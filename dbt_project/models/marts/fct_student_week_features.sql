@@ -26,6 +26,27 @@ students as (
     select * from {{ ref('stg_sis__students') }}
 ),
 
+-- The same prior attainment earns different points on different qualifications (A
+-- levels, BTEC, IB, Access), so tariff points are compared within the qualification: the
+-- student's mid-rank among students with points on the same ENTRY_QUALS, as log-odds.
+entry_ranks as (
+    select
+        student_pseudonym,
+        entry_points,
+        count(entry_points) over by_route > 0 as has_tariff_qualification,
+        case
+            when entry_points is not null
+                then
+                    cume_dist() over by_recorded
+                    - 0.5 * count(*) over by_points / count(entry_points) over by_route
+        end as entry_points_percentile
+    from students
+    window
+        by_route as (partition by entry_quals),
+        by_recorded as (partition by entry_quals, entry_points is null order by entry_points),
+        by_points as (partition by entry_quals, entry_points)
+),
+
 cumulative as (
     select
         engagement.student_week_key,
@@ -45,6 +66,8 @@ cumulative as (
         sum(engagement.events_viewed) over to_date as events_viewed_to_date,
         sum(engagement.events_completed) over to_date as events_completed_to_date,
         sum(engagement.events_created) over to_date as events_created_to_date,
+        sum(engagement.scored_events) over to_date as scored_events_to_date,
+        sum(engagement.score_sum) over to_date as score_sum_to_date,
         sum(engagement.logins) over to_date as logins_to_date,
         sum(engagement.library_loans) over to_date as library_loans_to_date,
         sum(engagement.sessions_scheduled) over to_date as sessions_scheduled_to_date,
@@ -73,7 +96,10 @@ features as (
         enrolments.prior_attempts,
         enrolments.studied_credits,
         enrolments.print_credits,
-        students.entry_points,
+        entry_ranks.entry_points,
+        ln(entry_ranks.entry_points_percentile / (1 - entry_ranks.entry_points_percentile))
+            as entry_points_within_qualification,
+        entry_ranks.has_tariff_qualification,
         cumulative.active_days,
         cumulative.events_total,
         cumulative.attendance_rate,
@@ -84,6 +110,8 @@ features as (
         cumulative.events_viewed_to_date::integer as events_viewed_to_date,
         cumulative.events_completed_to_date::integer as events_completed_to_date,
         cumulative.events_created_to_date::integer as events_created_to_date,
+        cumulative.scored_events_to_date::integer as scored_events_to_date,
+        cumulative.score_sum_to_date / nullif(cumulative.scored_events_to_date, 0) as score_mean_to_date,
         cumulative.logins_to_date::integer as logins_to_date,
         cumulative.library_loans_to_date::integer as library_loans_to_date,
         cumulative.sessions_scheduled_to_date::integer as sessions_scheduled_to_date,
@@ -101,7 +129,7 @@ features as (
     inner join student_weeks on cumulative.student_week_key = student_weeks.student_week_key
     inner join modules on cumulative.module_instance_id = modules.module_instance_id
     inner join enrolments on student_weeks.enrolment_key = enrolments.enrolment_key
-    left join students on cumulative.student_pseudonym = students.student_pseudonym
+    left join entry_ranks on cumulative.student_pseudonym = entry_ranks.student_pseudonym
 )
 
 select * from features

@@ -15,6 +15,7 @@ pseudonymised as (
         verb,
         object_type,
         occurred_at,
+        score_scaled,
         event_count
     from events
 )

@@ -12,11 +12,16 @@ from steward.model.train import Candidate
 KNOWN_LIMITS = [
     "Trained and validated on student-weeks {first}..{last} of ended presentations; scores "
     "outside that window are extrapolation.",
-    "Engagement is seen only through the VLE, attendance and library data the institution "
-    "exports, and prior attainment only through entry tariff points: students whose "
-    "qualification carries no tariff (most overseas and many mature students) or whose "
-    "points were not recorded are judged on engagement alone, so early in a presentation "
-    "their scores are less sharp.",
+    "Engagement is seen only through the VLE (activity and quiz scores), attendance and "
+    "library data the institution exports, and prior attainment only through entry tariff "
+    "points (ranked among students with the same entry qualification) and quiz scores: "
+    "students whose qualification carries no tariff (most overseas and many mature "
+    "students) or whose points were not recorded are judged on engagement alone until "
+    "their first quiz, so early in a presentation their scores are less sharp.",
+    "Entry tariff points are ranked among every student in the warehouse with the same "
+    "entry qualification, later intakes included: the rank uses no outcome, but a training "
+    "row's rank can move when later students arrive, and a change in who enrols shifts "
+    "every student's rank.",
     "The student_* features average the student's engagement over their modules in the "
     "same week: a student on one module, or whose other modules run on other weeks, is "
     "judged on that module alone.",

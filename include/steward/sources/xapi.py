@@ -23,6 +23,11 @@ _PATHS = {
     "platform": "$.context.platform",
     "session_id": '$.context.extensions."http://xapi.jisc.ac.uk/sessionId"',
     "ip_address": '$.context.extensions."http://id.tincanapi.com/extension/ip-address"',
+    # Appended last: `has_envelope` below reads earlier paths by position.
+    "score_scaled": "$.result.score.scaled",
+    "score_raw": "$.result.score.raw",
+    "score_min": "$.result.score.min",
+    "score_max": "$.result.score.max",
 }
 _VERB_CASE = " ".join(f"when '{iri}' then '{short}'" for iri, short in XAPI_VERBS.items())
 _N = len(_PATHS)
@@ -31,9 +36,12 @@ _PATH_LIST = ", ".join(
     [f"'{p.replace('$', '$.statement', 1)}'" for p in _PATHS.values()]
     + [f"'{p}'" for p in _PATHS.values()]
 )
+_SCORE = ("score_scaled", "score_raw", "score_min", "score_max")
 _FIELD = {name: f"coalesce(v[{i + 1}], v[{i + 1 + _N}])" for i, name in enumerate(_PATHS)}
 _FIELDS = ",\n    ".join(
-    f"{expr} as {name}" for name, expr in _FIELD.items() if name not in {"account_name", "mbox"}
+    f"{expr} as {name}"
+    for name, expr in _FIELD.items()
+    if name not in {"account_name", "mbox", *_SCORE}
 )
 
 STATEMENTS_SQL = f"""
@@ -63,6 +71,13 @@ select
     {_FIELDS},
     coalesce({_FIELD["account_name"]}, regexp_replace({_FIELD["mbox"]}, '^mailto:', '')) as student_id,
     case {_FIELD["verb_iri"]} {_VERB_CASE} end as verb,
+    -- xAPI's result.score: `scaled` (-1..1) as sent, else `raw` placed between `min` and `max`.
+    coalesce(
+        {_FIELD["score_scaled"]},
+        ((try_cast({_FIELD["score_raw"]} as double) - try_cast({_FIELD["score_min"]} as double))
+            / nullif(try_cast({_FIELD["score_max"]} as double)
+                - try_cast({_FIELD["score_min"]} as double), 0))::varchar
+    ) as score_scaled,
     '1' as event_count,
     case
         when has_envelope then 'lrs_envelope'

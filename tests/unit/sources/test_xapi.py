@@ -140,3 +140,28 @@ def test_when_the_templates_are_ingested_then_the_invalid_ones_are_quarantined_b
     for template in INVALID_TEMPLATES:
         (line,) = [text for text in lines if text.startswith(str(recipes / template))]
         assert "*: not valid JSON" in line
+
+
+# result.score as sent -> score_scaled read (scaled wins; raw is placed between min and max)
+SCORES = [
+    ('{"scaled": 0.72, "raw": 72, "min": 0, "max": 100}', 0.72),
+    ('{"raw": 30, "min": 20, "max": 70}', 0.2),
+    ('{"raw": 72}', None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("score", "scaled"), SCORES, ids=["scaled", "raw", "raw-only", "none"])
+def test_when_a_statement_carries_a_result_score_then_its_scaled_score_is_read(
+    tmp_path, score, scaled
+):
+    result = f', "result": {{"score": {score}}}' if score else ""
+    statement = (
+        '{"id": "s1", "actor": {"account": {"name": "S1"}}, '
+        f'"verb": {{"id": "{COMPLETED}"}}, "object": {{"id": "q1"}}, '
+        f'"timestamp": "2024-11-01T10:00:00Z"{result}}}'
+    )
+    (tmp_path / "quiz.jsonl").write_text(statement + "\n")
+    (event,) = parse_file(tmp_path / "quiz.jsonl")["vle_events"]
+    read = event["score_scaled"]
+    assert (None if read is None else pytest.approx(float(read))) == scaled
