@@ -108,25 +108,39 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _derived(col: Column) -> dict[str, dict[str, str]]:
+    """Values the rules and the load share, computed once per row (see `_check`): the
+    trimmed text, the typed value loaded, and where a rule needs them the number and the
+    moment the text reads as. Two levels, since the later ones read the trimmed text."""
+    t = f"_t_{col.name}"
+    later = {f"_c_{col.name}": f"try_cast(nullif({t}, '') as {col.type})"}
+    numeric = col.type in {"SMALLINT", "INTEGER", "BIGINT", "DOUBLE"}
+    if numeric or col.min is not None or col.max is not None:
+        later[f"_d_{col.name}"] = f"try_cast({t} as double)"
+    if col.past:
+        later[f"_m_{col.name}"] = f"try_cast({t} as timestamptz)"
+    return {"trimmed": {t: f"trim({col.name})"}, "later": later}
+
+
 def _checks(table: Table, col: Column, siblings: frozenset[str] = frozenset()) -> list[str]:
     """SQL expressions giving 'column|reason' when the value breaks a rule, else NULL.
+    They read the row's `_derived` values as `s._t_<column>` (trimmed text), `s._c_`
+    (typed), `s._d_` (as a double) and `s._m_` (as a moment).
 
     `siblings` are the other tables this file loads: a reference is also met by the same
     line's row for the referenced table, since a line loads or is quarantined whole.
     """
     v, name = f"s.{col.name}", col.name
-    present = f"nullif(trim({v}), '') is not null"
+    t, typed, number_read, moment = (f"s._{x}_{name}" for x in "tcdm")
+    present = f"nullif({t}, '') is not null"
     out = []
     if col.required:
         out.append(f"case when not ({present}) then '{name}|required value missing' end")
     if col.type != "VARCHAR":
-        invalid = f"try_cast(trim({v}) as {col.type}) is null"
+        invalid = f"{typed} is null"  # when present, the same as casting the trimmed text
         if col.type in {"SMALLINT", "INTEGER", "BIGINT"}:
             # DuckDB rounds '1.5' and reads '0x10' as integers: a count must be written whole
-            invalid += (
-                f" or try_cast(trim({v}) as {col.type}) "
-                f"is distinct from try_cast(trim({v}) as double)"
-            )
+            invalid += f" or {typed} is distinct from {number_read}"
         out.append(
             f"case when {present} and ({invalid}) then '{name}|not a valid {col.type.lower()}' end"
         )
@@ -140,12 +154,12 @@ def _checks(table: Table, col: Column, siblings: frozenset[str] = frozenset()) -
         listed = ", ".join(_quote(a) for a in accepted)
         where = f"code list {col.codes}" if col.codes else "the accepted values"
         out.append(
-            f"case when {present} and trim({v}) not in ({listed}) then '{name}|not in {where}' end"
+            f"case when {present} and {t} not in ({listed}) then '{name}|not in {where}' end"
         )
     # NaN compares above every number in DuckDB: name it instead of calling it too large.
-    number = f"nullif(try_cast(trim({v}) as double), 'NaN'::double)"
+    number = f"nullif({number_read}, 'NaN'::double)"
     if col.type == "DOUBLE":
-        out.append(f"case when isnan(try_cast(trim({v}) as double)) then '{name}|not a number' end")
+        out.append(f"case when isnan({number_read}) then '{name}|not a number' end")
     if col.min is not None:
         out.append(
             f"case when {number} < {col.min} then '{name}|below the minimum {col.min:g}' end"
@@ -155,7 +169,6 @@ def _checks(table: Table, col: Column, siblings: frozenset[str] = frozenset()) -
             f"case when {number} > {col.max} then '{name}|above the maximum {col.max:g}' end"
         )
     if col.past:
-        moment = f"try_cast(trim({v}) as timestamptz)"
         out.append(
             f"case when {moment} > now() then '{name}|in the future' "
             f"when {moment} < timestamptz '1900-01-01' then '{name}|before 1900' end"
@@ -164,23 +177,49 @@ def _checks(table: Table, col: Column, siblings: frozenset[str] = frozenset()) -
         ref_table, ref_col = col.ref.split(".")
         same_line = (
             f"and not exists (select 1 from stage_{ref_table} r "
-            f"where r._line = s._line and trim(r.{ref_col}) = trim({v})) "
+            f"where r._line = s._line and trim(r.{ref_col}) = {t}) "
             if ref_table in siblings
             else ""
         )
         out.append(
-            f"case when {present} and trim({v}) not in "
-            f"(select {ref_col} from raw.{ref_table} where {ref_col} is not null) {same_line}"
+            f"case when {present} and not exists (select 1 from raw.{ref_table} r "
+            f"where r.{ref_col} = {t}) {same_line}"
             f"then '{name}|unknown {ref_table.rstrip('s').replace('_', ' ')}' end"
         )
     if table.unique == col.name:
+        # the lines `_repeats` found, so the rule needs no window and no lookup per line
         out.append(
-            f"case when {present} and row_number() over (partition by trim({v}) order by s._line) > 1 "
+            f"case when s._line in (select _line from repeats_{table.name}) "
             f"then '{name}|duplicate of an earlier line in this file' "
-            f"when {present} and trim({v}) in (select {name} from raw.{table.name}) "
+            f"when s._line in (select _line from reloaded_{table.name}) "
             f"then '{name}|duplicate of a record already loaded' end"
         )
     return out
+
+
+def _repeats(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> list[str]:
+    """Temp tables of the stage's lines whose unique key (trimmed, present) repeats an
+    earlier line of the file (`repeats_<table>`) or a record already loaded
+    (`reloaded_<table>`). Only keys seen more than once are ranked, and the loaded table
+    is probed with the file's keys, not looked up once per line."""
+    key, name = table.unique, table.name
+    con.execute(
+        f"""create or replace temp table keys_{name} as
+        select _line, trim({key}) as k from {stage} where nullif(trim({key}), '') is not null"""
+    )
+    con.execute(
+        f"""create or replace temp table repeats_{name} as
+        select _line from (
+            select _line, row_number() over (partition by k order by _line) as n
+            from keys_{name}
+            where k in (select k from keys_{name} group by k having count(*) > 1)
+        ) where n > 1"""
+    )
+    con.execute(
+        f"""create or replace temp table reloaded_{name} as
+        select _line from keys_{name} where k in (select {key} from raw.{name})"""
+    )
+    return [f"keys_{name}", f"repeats_{name}", f"reloaded_{name}"]
 
 
 def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> str:
@@ -194,14 +233,24 @@ def _check(
     con: duckdb.DuckDBPyConnection, table: Table, stage: str, siblings: frozenset[str]
 ) -> str:
     checked = f"checked_{table.name}"
+    helpers = _repeats(con, table, stage) if table.unique else []
     rules = [rule for col in table.columns for rule in _checks(table, col, siblings)]
+    derived = [_derived(col) for col in table.columns]
+    trimmed = {k: e for d in derived for k, e in d["trimmed"].items()}
+    later = {k: e for d in derived for k, e in d["later"].items()}
+    scratch = [*trimmed, *(k for k in later if not k.startswith("_c_"))]
     con.execute(
         f"""create or replace temp table {checked} as
-        select s.*, case when s._error is not null
+        select s.* exclude ({", ".join(scratch)}), case when s._error is not null
             then [if(contains(s._error, '|'), s._error, '*|' || s._error)]
             else list_filter([{", ".join(rules)}], lambda x: x is not null) end as _errors
-        from {stage} s"""
+        from (
+            select *, {", ".join(f"{e} as {k}" for k, e in later.items())}
+            from (select *, {", ".join(f"{e} as {k}" for k, e in trimmed.items())} from {stage})
+        ) s"""
     )
+    for helper in helpers:
+        con.execute(f"drop table {helper}")
     return checked
 
 
@@ -223,7 +272,7 @@ def _load_file(
     targets = [contracts.table(name) for name in adapter.targets]
     stages = {t.name: _stage(con, t) for t in targets}
     problems = []
-    for chunk in sources.frame(path, adapter, delimiter):
+    for chunk in sources.frame(path, adapter, delimiter, columnar=True):
         problems.extend(chunk.problems)
         result.rows_in += len(chunk.lines) + len(chunk.problems)
         if not chunk.lines:
@@ -258,13 +307,11 @@ def _load_file(
     result.rows_quarantined = bad + len(problems)
     result.rows_loaded = result.rows_in - result.rows_quarantined
     for table in targets:
-        casts = ", ".join(
-            f"try_cast(nullif(trim({c.name}), '') as {c.type})" for c in table.columns
-        )
+        typed = ", ".join(f"_c_{name}" for name in table.column_names)  # see `_derived`
         inserted = con.execute(
             f"""insert into raw.{table.name}
-            select {casts}, ?, ?, _line, ? from {checked[table.name]}
-            where _line not in (select _line from bad_set)""",
+            select {typed}, ?, ?, c._line, ? from {checked[table.name]} c
+            anti join bad_set b on b._line = c._line""",
             [*lineage, now],
         ).fetchone()[0]
         if inserted != result.rows_loaded:

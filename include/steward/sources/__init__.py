@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,7 @@ import pyarrow as pa
 from steward.sources import institution, jisc_tsv, moodle_log, oulad, udd, xapi
 from steward.sources.base import Adapter, UnknownFormatError
 from steward.sources.framing import (
+    HEAD_BYTES,
     Chunk,
     frame_delimited,
     frame_json_document,
@@ -46,7 +48,7 @@ def _delimiter(first_line: str) -> str:
 
 
 def _first_line(path: Path) -> str:
-    for _, text, _problem in iter_text_lines(path):
+    for _, text, _problem in iter_text_lines(path, HEAD_BYTES):
         if text and text.strip():
             return text
     return ""
@@ -56,7 +58,7 @@ def _first_json_keys(path: Path, records: int = 20, lines: int = 1000) -> set[st
     """Keys of the first `records` lines (within the first `lines`) that are JSON objects:
     a damaged or partial line at the top of a file does not decide its format."""
     keys: set[str] = set()
-    for number, text, _problem in iter_text_lines(path):
+    for number, text, _problem in iter_text_lines(path, HEAD_BYTES):
         if number > lines:
             break
         if not text or not text.strip():
@@ -108,18 +110,29 @@ def detect(path: Path) -> tuple[Adapter, str]:
     return max(matches, key=lambda a: len(a.signature)), delimiter
 
 
-def frame(path: Path, adapter: Adapter, delimiter: str, chunk_rows: int = CHUNK_ROWS):
+def frame(
+    path: Path,
+    adapter: Adapter,
+    delimiter: str,
+    chunk_rows: int = CHUNK_ROWS,
+    *,
+    columnar: bool = False,
+):
+    """Chunks of framed records; `columnar`: as Arrow arrays (for loading), not lists."""
     if adapter.framing == "jsonl":
-        return frame_jsonl(path, chunk_rows)
+        return frame_jsonl(path, chunk_rows, columnar=columnar)
     if adapter.framing == "json_document":
         return frame_json_document(path)
-    return frame_delimited(path, delimiter, chunk_rows)
+    return frame_delimited(path, delimiter, chunk_rows, columnar=columnar)
 
 
 def chunk_table(chunk: Chunk, reads: frozenset[str] = frozenset()) -> pa.Table:
-    columns = {"_line": pa.array(chunk.lines, pa.int64())}
+    def column(values, type_):
+        return values if isinstance(values, pa.ChunkedArray) else pa.array(values, type_)
+
+    columns = {"_line": column(chunk.lines, pa.int64())}
     for name, values in chunk.values.items():
-        columns[name] = pa.array(values, pa.string())
+        columns[name] = column(values, pa.string())
     for name in reads - set(columns):
         columns[name] = pa.nulls(len(chunk.lines), pa.string())
     return pa.table(columns)
@@ -140,7 +153,8 @@ def unread_fields(path: Path, adapter: Adapter, delimiter: str, records: int) ->
     if adapter.framing == "delimited":
         fields = read_header(path, delimiter)
     else:
-        docs = next(frame(path, adapter, delimiter, records)).values["doc"][:records]
+        lines = iter_text_lines(path, HEAD_BYTES)
+        docs = islice((text for _, text, _problem in lines if text and text.strip()), records)
         fields = []
         for doc in docs:
             try:
@@ -164,7 +178,7 @@ def parse_file(path: Path) -> dict[str, list[dict]]:
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     try:
-        for chunk in frame(path, adapter, delimiter):
+        for chunk in frame(path, adapter, delimiter, columnar=True):
             out["_problems"].extend(vars(p) for p in chunk.problems)
             if not chunk.lines:
                 continue

@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from steward.sources.base import UnknownFormatError
 
@@ -33,10 +36,11 @@ class Problem:
 
 @dataclass
 class Chunk:
-    """Framed records: `lines[i]` is the line number of `values[col][i]`."""
+    """Framed records: `lines[i]` is the line number of `values[col][i]`; lists, or Arrow
+    arrays when framed `columnar`."""
 
-    lines: list[int] = field(default_factory=list)
-    values: dict[str, list[str | None]] = field(default_factory=dict)
+    lines: list[int] | pa.ChunkedArray = field(default_factory=list)
+    values: dict[str, list[str | None] | pa.ChunkedArray] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -60,6 +64,7 @@ def _decode(raw: bytes, number: int) -> tuple[str | None, Problem | None]:
 
 
 BLOCK_BYTES = 32 << 20
+HEAD_BYTES = 1 << 20  # blocks read to sniff the top of a file (header, first records)
 
 
 def _block_lines(body: bytes, first: int) -> list[tuple[int, str | None, Problem | None]]:
@@ -87,49 +92,175 @@ def _block_lines(body: bytes, first: int) -> list[tuple[int, str | None, Problem
     return out
 
 
-def iter_line_blocks(path: Path) -> Iterator[list[tuple[int, str | None, Problem | None]]]:
-    """Blocks of (line number, text, problem): every line of the file, in order."""
-    number = 1
-    rest = b""
+def _byte_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes, int]]:
+    """The file in blocks of whole lines: `block[:end]` ends with a newline (one is added
+    after a last line that has none). What follows it is read again with the next block,
+    so neither part is copied."""
+    size = block_bytes
     with path.open("rb") as handle:
-        while True:
-            block = handle.read(BLOCK_BYTES)
-            if not block:
-                break
-            block = rest + block
+        while block := handle.read(size):
             cut = block.rfind(b"\n")
             if cut == -1:
-                rest = block  # one line longer than a block: keep reading
+                if len(block) < size:
+                    yield block + b"\n", len(block) + 1
+                    return
+                handle.seek(-len(block), 1)  # one line longer than a block: read more of it
+                size *= 2
                 continue
-            body, rest = block[: cut + 1], block[cut + 1 :]
-            lines = _block_lines(body, number)
-            number += len(lines)
-            yield lines
-    if rest:
-        yield _block_lines(rest + b"\n", number)
+            handle.seek(cut + 1 - len(block), 1)
+            size = block_bytes
+            yield block, cut + 1
 
 
-def iter_text_lines(path: Path) -> Iterator[tuple[int, str | None, Problem | None]]:
-    """(line number, text, problem) for every line; blank lines yield text ''."""
-    for block in iter_line_blocks(path):
+def iter_line_blocks(
+    path: Path, block_bytes: int = BLOCK_BYTES
+) -> Iterator[list[tuple[int, str | None, Problem | None]]]:
+    """Blocks of (line number, text, problem): every line of the file, in order."""
+    number = 1
+    for block, end in _byte_blocks(path, block_bytes):
+        lines = _block_lines(block[:end], number)
+        number += len(lines)
+        yield lines
+
+
+def iter_text_lines(
+    path: Path, block_bytes: int = BLOCK_BYTES
+) -> Iterator[tuple[int, str | None, Problem | None]]:
+    """(line number, text, problem) for every line; blank lines yield text ''. Read in
+    blocks of `block_bytes`: HEAD_BYTES when only the top of the file is wanted."""
+    for block in iter_line_blocks(path, block_bytes):
         yield from block
 
 
-def frame_jsonl(path: Path, chunk_size: int) -> Iterator[Chunk]:
-    """One JSON document per line -> chunks with a single `doc` column."""
-    chunk = Chunk(values={"doc": []})
-    for block in iter_line_blocks(path):
-        docs = chunk.values["doc"]
-        for number, text, problem in block:
-            if problem:
-                chunk.problems.append(problem)
-            elif text.strip():
-                chunk.lines.append(number)
-                docs.append(text)
-        if len(docs) >= chunk_size:
-            yield chunk
-            chunk = Chunk(values={"doc": []})
-    yield chunk
+# Python's str.isspace characters begin with one of these bytes in UTF-8: a line that
+# starts with none of them is not blank.
+_SPACE_LEADS = np.zeros(256, dtype=bool)
+_SPACE_LEADS[[*range(0x09, 0x0E), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _block_records(
+    block: bytes, end: int, first: int, scratch: np.ndarray
+) -> tuple[int, pa.Array, pa.Array, list[Problem]]:
+    """For the lines of `block[:end]`: how many there are, the line numbers and texts of
+    the non-blank ones and the problems of the others, without a Python object per line
+    (the texts are the block's bytes). Lines that may be a problem or blank (over-long,
+    control character, byte-order mark, leading white space) go through `_decode` one by
+    one, as does every line of a block that is not valid UTF-8. `scratch`: a boolean
+    array at least `end` long, reused so that each block does not allocate one."""
+    data = np.frombuffer(block, dtype=np.uint8, count=end)
+    below_space = scratch[:end] if len(scratch) >= end else np.empty(end, dtype=bool)
+    np.less(data, 0x20, out=below_space)
+    at = np.flatnonzero(below_space)  # newlines, tabs, carriage returns, control characters
+    kind = data[at]
+    ends = at[kind == 0x0A]
+    control = at[(kind != 0x0A) & (kind != 0x09) & (kind != 0x0D)]
+    if block.find(b"\x7f", 0, end) != -1:
+        control = np.concatenate((control, np.flatnonzero(data == 0x7F)))
+    count = len(ends)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    offsets = np.concatenate(([0], ends + 1)).astype(np.int64)
+    texts = pa.Array.from_buffers(
+        pa.large_string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(block)]
+    )
+    try:
+        texts.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        return count, *_records_of_lines(_block_lines(block[:end], first))
+    lengths = ends - starts
+    odd = (lengths > MAX_LINE_BYTES) | (lengths == 0)
+    odd |= _SPACE_LEADS[data[np.minimum(starts, end - 1)]]
+    odd[np.searchsorted(ends, control)] = True
+    if first == 1 and block.startswith(b"\xef\xbb\xbf"):
+        odd[0] = True
+    keep = ~odd
+    problems, fixed, fixed_at = [], [], []
+    for i in np.flatnonzero(odd).tolist():
+        text, problem = _decode(block[starts[i] : ends[i]], first + i)
+        if problem:
+            problems.append(problem)
+        elif text.strip():
+            keep[i] = True
+            fixed.append(text)
+            fixed_at.append(i)
+    docs = pc.utf8_rtrim(texts, characters="\r\n")
+    if fixed:
+        replaced = np.zeros(count, dtype=bool)
+        replaced[fixed_at] = True
+        docs = pc.replace_with_mask(docs, pa.array(replaced), pa.array(fixed, pa.large_string()))
+    numbers = np.arange(first, first + count, dtype=np.int64)
+    if keep.all():
+        return count, pa.array(numbers), docs, problems
+    return count, pa.array(numbers[keep]), docs.filter(pa.array(keep)), problems
+
+
+def _records_of_lines(
+    block: list[tuple[int, str | None, Problem | None]],
+) -> tuple[pa.Array, pa.Array, list[Problem]]:
+    numbers, docs, problems = [], [], []
+    for number, text, problem in block:
+        if problem:
+            problems.append(problem)
+        elif text.strip():
+            numbers.append(number)
+            docs.append(text)
+    return pa.array(numbers, pa.int64()), pa.array(docs, pa.large_string()), problems
+
+
+def _line_records(
+    path: Path,
+) -> Iterator[tuple[bytes, int, pa.Array, pa.Array, list[Problem]]]:
+    """Per block of the file: the block, its end, and `_block_records`' line numbers,
+    texts and problems."""
+    number = 1
+    scratch = np.empty(BLOCK_BYTES, dtype=bool)
+    for block, end in _byte_blocks(path):
+        count, numbers, texts, problems = _block_records(block, end, number, scratch)
+        number += count
+        yield block, end, numbers, texts, problems
+
+
+Part = tuple[pa.Array, dict[str, pa.Array], list[Problem]]  # a block's lines, columns, problems
+
+
+def _chunks(
+    parts: Iterator[Part], chunk_size: int, columnar: bool, names: tuple[str, ...] = ()
+) -> Iterator[Chunk]:
+    """Blocks' parts gathered into chunks of at least `chunk_size` rows (the last may have
+    fewer), problems in line order; `columnar`: Arrow arrays, else lists. `names`: the
+    columns every chunk has, even one without rows."""
+    numbers: list[pa.Array] = []
+    columns: list[dict[str, pa.Array]] = []
+    problems: list[Problem] = []
+
+    def chunk() -> Chunk:
+        lines = pa.chunked_array(numbers, pa.int64())
+        values = {
+            name: pa.chunked_array([c[name] for c in columns if c], pa.large_string())
+            for name in dict.fromkeys([*names, *(name for part in columns for name in part)])
+        }
+        ordered = sorted(problems, key=lambda p: p.line)
+        if columnar:
+            return Chunk(lines, values, ordered)
+        return Chunk(lines.to_pylist(), {n: v.to_pylist() for n, v in values.items()}, ordered)
+
+    for lines, values, block_problems in parts:
+        numbers.append(lines)
+        columns.append(values)
+        problems.extend(block_problems)
+        if sum(map(len, numbers)) >= chunk_size:
+            yield chunk()
+            numbers, columns, problems = [], [], []
+    yield chunk()
+
+
+def frame_jsonl(path: Path, chunk_size: int, *, columnar: bool = False) -> Iterator[Chunk]:
+    """One JSON document per line -> chunks with a single `doc` column; blank lines are
+    skipped. `columnar`: `lines` and `values` are Arrow arrays instead of lists."""
+    parts = (
+        (numbers, {"doc": texts}, problems)
+        for _block, _end, numbers, texts, problems in _line_records(path)
+    )
+    return _chunks(parts, chunk_size, columnar, ("doc",))
 
 
 def frame_json_document(path: Path) -> Iterator[Chunk]:
@@ -156,7 +287,7 @@ def read_header(path: Path, delimiter: str) -> list[str]:
     """The first line's column names (quotes and a byte-order mark removed).
 
     Raises UnknownFormatError naming the file and line when the header cannot be read."""
-    for number, text, problem in iter_text_lines(path):
+    for number, text, problem in iter_text_lines(path, HEAD_BYTES):
         if problem:
             raise UnknownFormatError(f"{path}:{number}: header unreadable: {problem.reason}")
         if not text.strip():
@@ -173,40 +304,101 @@ def read_header(path: Path, delimiter: str) -> list[str]:
     return []
 
 
-def frame_delimited(path: Path, delimiter: str, chunk_size: int) -> Iterator[Chunk]:
-    """Header + rows -> chunks with one text column per header field; '' becomes NULL."""
+def _fields(text: str, delimiter: str) -> list[str]:
+    """A line's fields; raises csv.Error on quoting it cannot read."""
+    if delimiter == "\t" and '"' not in text:
+        return text.split("\t")
+    return next(csv.reader([text], delimiter=delimiter, strict=True))
+
+
+def _rows(
+    numbers: pa.Array, texts: pa.Array, header: list[str], delimiter: str, may_quote: bool
+) -> tuple[pa.Array, dict[str, pa.Array], list[Problem]]:
+    """Line numbers and header-named columns of the records of a block ('' becomes NULL),
+    and the problems of records that cannot be split into the header's fields. A record
+    that quotes (or, in a file not tab-separated, holds a carriage return) is read by the
+    csv module; the others are split on the delimiter, which is what csv would do.
+    `may_quote`: the block holds a quote or carriage return somewhere."""
+    if may_quote:
+        slow = pc.match_substring(texts, '"')
+        if delimiter != "\t":
+            slow = pc.or_(slow, pc.match_substring(texts, "\r"))
+        fast = pc.invert(slow)
+        fast_texts, fast_numbers = texts.filter(fast), numbers.filter(fast)
+    else:
+        slow, fast_texts, fast_numbers = None, texts, numbers
+    fields = pc.split_pattern(fast_texts, delimiter)
+    found = pc.list_value_length(fields)
+    fits = pc.equal(found, len(header))
+    problems = []
+    if not pc.all(fits).as_py():
+        misfit = pc.invert(fits)
+        problems = [
+            Problem(number, "*", f"expected {len(header)} fields, found {n}", text)
+            for number, n, text in zip(
+                fast_numbers.filter(misfit).to_pylist(),
+                found.filter(misfit).to_pylist(),
+                fast_texts.filter(misfit).to_pylist(),
+                strict=True,
+            )
+        ]
+        fields, fast_numbers = fields.filter(fits), fast_numbers.filter(fits)
+    line_numbers = [fast_numbers]
+    columns = {name: [pc.list_element(fields, i)] for i, name in enumerate(header)}
+    quoted_numbers, quoted_rows = [], []
+    quoted = []
+    if slow is not None:
+        quoted = zip(numbers.filter(slow).to_pylist(), texts.filter(slow).to_pylist(), strict=True)
+    for number, text in quoted:
+        try:
+            row = _fields(text, delimiter)
+        except csv.Error as exc:
+            problems.append(Problem(number, "*", f"unreadable quoting: {exc}", text))
+            continue
+        if len(row) != len(header):
+            reason = f"expected {len(header)} fields, found {len(row)}"
+            problems.append(Problem(number, "*", reason, text))
+            continue
+        quoted_numbers.append(number)
+        quoted_rows.append(row)
+    if quoted_rows:
+        line_numbers.append(pa.array(quoted_numbers, pa.int64()))
+        for i, name in enumerate(header):
+            columns[name].append(pa.array([row[i] for row in quoted_rows], pa.large_string()))
+    lines = pa.concat_arrays(line_numbers)
+    order = pc.sort_indices(lines) if quoted_rows else None  # back into line order
+    out = {}
+    for name, parts in columns.items():
+        column = pa.concat_arrays(parts)
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        out[name] = column.take(order) if order is not None else column
+    return (lines.take(order) if order is not None else lines), out, problems
+
+
+def frame_delimited(
+    path: Path, delimiter: str, chunk_size: int, *, columnar: bool = False
+) -> Iterator[Chunk]:
+    """Header + rows -> chunks with one text column per header field; '' becomes NULL.
+    `columnar`: `lines` and `values` are Arrow arrays instead of lists."""
+    return _chunks(_delimited_parts(path, delimiter), chunk_size, columnar)
+
+
+def _delimited_parts(path: Path, delimiter: str) -> Iterator[Part]:
     header: list[str] | None = None
-    chunk = Chunk()
-
-    def fresh() -> Chunk:
-        return Chunk(values={name: [] for name in header})
-
-    for number, text, problem in iter_text_lines(path):
-        if problem:
-            chunk.problems.append(problem)
-            continue
-        if not text.strip():
-            continue
-        if delimiter == "\t" and '"' not in text:
-            fields = text.split("\t")
-        else:
+    for block, end, numbers, texts, problems in _line_records(path):
+        first = 0
+        while header is None and first < len(texts):
+            line, text = numbers[first].as_py(), texts[first].as_py()
+            first += 1
             try:
-                fields = next(csv.reader([text], delimiter=delimiter, strict=True))
+                header = [name.strip() for name in _fields(text, delimiter)]
             except csv.Error as exc:
-                chunk.problems.append(Problem(number, "*", f"unreadable quoting: {exc}", text))
-                continue
+                problems.append(Problem(line, "*", f"unreadable quoting: {exc}", text))
         if header is None:
-            header = [name.strip() for name in fields]
-            chunk = Chunk(values={name: [] for name in header}, problems=chunk.problems)
+            yield numbers[:0], {}, problems
             continue
-        if len(fields) != len(header):
-            reason = f"expected {len(header)} fields, found {len(fields)}"
-            chunk.problems.append(Problem(number, "*", reason, text))
-            continue
-        chunk.lines.append(number)
-        for name, value in zip(header, fields, strict=True):
-            chunk.values[name].append(value if value != "" else None)
-        if len(chunk.lines) >= chunk_size:
-            yield chunk
-            chunk = fresh()
-    yield chunk
+        may_quote = block.find(b'"', 0, end) != -1 or block.find(b"\r", 0, end) != -1
+        lines, values, row_problems = _rows(
+            numbers[first:], texts[first:], header, delimiter, may_quote
+        )
+        yield lines, values, problems + row_problems
