@@ -10,7 +10,7 @@ import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -229,29 +229,53 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table) -> str:
     return stage
 
 
+def _with_derived(columns: Iterable[Column], source: str) -> tuple[str, list[str]]:
+    """`source` (a table or a subquery) with every column's `_derived` values added, as a
+    subquery; and the names of the scratch values (all but the typed ones)."""
+    derived = [_derived(col) for col in columns]
+    trimmed = {k: e for d in derived for k, e in d["trimmed"].items()}
+    later = {k: e for d in derived for k, e in d["later"].items()}
+    scratch = [*trimmed, *(k for k in later if not k.startswith("_c_"))]
+    sql = (
+        f"(select *, {', '.join(f'{e} as {k}' for k, e in later.items())} "
+        f"from (select *, {', '.join(f'{e} as {k}' for k, e in trimmed.items())} from {source}))"
+    )
+    return sql, scratch
+
+
 def _check(
     con: duckdb.DuckDBPyConnection, table: Table, stage: str, siblings: frozenset[str]
 ) -> str:
     checked = f"checked_{table.name}"
     helpers = _repeats(con, table, stage) if table.unique else []
     rules = [rule for col in table.columns for rule in _checks(table, col, siblings)]
-    derived = [_derived(col) for col in table.columns]
-    trimmed = {k: e for d in derived for k, e in d["trimmed"].items()}
-    later = {k: e for d in derived for k, e in d["later"].items()}
-    scratch = [*trimmed, *(k for k in later if not k.startswith("_c_"))]
+    rows, scratch = _with_derived(table.columns, stage)
     con.execute(
         f"""create or replace temp table {checked} as
         select s.* exclude ({", ".join(scratch)}), case when s._error is not null
             then [if(contains(s._error, '|'), s._error, '*|' || s._error)]
             else list_filter([{", ".join(rules)}], lambda x: x is not null) end as _errors
-        from (
-            select *, {", ".join(f"{e} as {k}" for k, e in later.items())}
-            from (select *, {", ".join(f"{e} as {k}" for k, e in trimmed.items())} from {stage})
-        ) s"""
+        from {rows} s"""
     )
     for helper in helpers:
         con.execute(f"drop table {helper}")
     return checked
+
+
+def value_problems(
+    con: duckdb.DuckDBPyConnection, table: Table, column: Column, value: str
+) -> list[str]:
+    """What the contract's rules for `column` find wrong with one `value`, as ingest
+    would say it ('column: reason'); uniqueness, a property of a whole file, is not judged."""
+    rules = _checks(replace(table, unique=None), column)
+    if not rules:
+        return []
+    rows, _ = _with_derived([column], f"(select ?::varchar as {column.name})")
+    (errors,) = con.execute(
+        f"select list_filter([{', '.join(rules)}], lambda x: x is not null) from {rows} s",
+        [value],
+    ).fetchone()
+    return [e.replace("|", ": ", 1) for e in errors]
 
 
 def sha256(path: Path) -> str:

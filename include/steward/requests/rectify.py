@@ -11,25 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from steward import contracts, stores
-from steward.ingest import _checks
+from steward.ingest import value_problems
 from steward.requests.policy import Field, RequestRefused
 from steward.requests.schema import RECTIFICATIONS, create
 from steward.requests.subject import table_exists
-
-
-def _problems(con, field: Field, value: str) -> list[str]:
-    """What the contract says is wrong with `value` for the field, as ingest would."""
-    table = contracts.table(field.table)
-    column = table.column(field.column)
-    rules = _checks(table, column)
-    if not rules:
-        return []
-    (errors,) = con.execute(
-        f"select list_filter([{', '.join(rules)}], lambda x: x is not null) "
-        f"from (select ?::varchar as {column.name}) as s",
-        [value],
-    ).fetchone()
-    return [e.replace("|", ": ", 1) for e in errors]
 
 
 def rectify(
@@ -44,13 +29,14 @@ def rectify(
         create(con)
         if not table_exists(con, table):
             raise RequestRefused("no records are held under this student id")
-        problems = _problems(con, field, value)
+        contract = contracts.table(field.table)
+        problems = value_problems(con, contract, contract.column(field.column), value)
         if problems:
             raise RequestRefused(f"the corrected value is not valid: {'; '.join(problems)}")
         # the value staging sees: the latest record, as dbt's `latest_record` picks it
         order = (
             "provided_at desc nulls last, "
-            if "provided_at" in contracts.table(field.table).column_names
+            if "provided_at" in contract.column_names
             else ""
         )
         current = con.execute(
