@@ -34,11 +34,7 @@ def rectify(
         if problems:
             raise RequestRefused(f"the corrected value is not valid: {'; '.join(problems)}")
         # the value staging sees: the latest record, as dbt's `latest_record` picks it
-        order = (
-            "provided_at desc nulls last, "
-            if "provided_at" in contract.column_names
-            else ""
-        )
+        order = "provided_at desc nulls last, " if "provided_at" in contract.column_names else ""
         current = con.execute(
             f"""select {field.column}::varchar from {table} where trim(student_id) = ?
             order by {order}_loaded_at desc, _line desc limit 1""",
