@@ -54,11 +54,7 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
             nlp = spacy.load(name, exclude=model.get("exclude", ()))
             if model.get("ner_labels") and nlp.has_pipe("ner"):
                 restrict_ner(nlp.get_pipe("ner"), set(model["ner_labels"]))
-            ops = MatmulOps()
-            for _, component in nlp.pipeline:
-                if hasattr(component, "model"):
-                    for node in component.model.walk():
-                        node.ops = ops
+            multiply_with_numpy(nlp)
             self.nlp[model["lang_code"]] = nlp
         for nlp in self.nlp.values():
             if nlp.has_pipe("ner"):
@@ -110,6 +106,15 @@ class MatmulOps(NumpyOps):
             return numpy.matmul(x, y)
         numpy.matmul(x, y, out=out)
         return out
+
+
+def multiply_with_numpy(nlp: spacy.Language) -> None:
+    """Every layer of the pipeline's components computes with `MatmulOps`."""
+    ops = MatmulOps()
+    for _, component in nlp.pipeline:
+        if hasattr(component, "model"):
+            for node in component.model.walk():
+                node.ops = ops
 
 
 def restrict_ner(ner: SpacyNer, labels: set[str]) -> None:

@@ -7,7 +7,7 @@ import multiprocessing
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import contextmanager
 from functools import cache
 from itertools import chain, islice
 from typing import Any, NamedTuple, TypeVar
@@ -161,12 +161,11 @@ class Detector:
         # one thread per process, since parallel work is done by worker processes.
         self._blas = ThreadpoolController()
 
-    def _analysing(self) -> ExitStack:
+    @contextmanager
+    def _analysing(self) -> Iterator[None]:
         """Context for an analysis: one BLAS thread, and a spaCy memory zone."""
-        stack = ExitStack()
-        stack.enter_context(self._blas.limit(limits=1, user_api="blas"))
-        stack.enter_context(self._nlp.memory_zone())
-        return stack
+        with self._blas.limit(limits=1, user_api="blas"), self._nlp.memory_zone():
+            yield
 
     def detect(self, text: str) -> list[PiiSpan]:
         """PII spans in `text`, sorted by position, never overlapping."""
