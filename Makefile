@@ -1,4 +1,7 @@
 # Every target creates .venv with uv (from the committed uv.lock) when it is missing.
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (as on this
+# machine), Python would otherwise compile every module from source in every process
+# (each Airflow task, each dbt run): `import dbt.cli.main` took 4.9 s against 3.2 s.
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +11,7 @@ STUDENTS ?= 300
 
 $(BIN)/steward: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	python3 -m uv sync --frozen
+	python3 -m uv sync --frozen --compile-bytecode
 	@touch $@
 
 demo: $(BIN)/steward  ## generate a small institution and run every DAG through Airflow

@@ -74,9 +74,11 @@ def run_once(api: httpx.Client, dag_id: str, conf: dict, timeout: float) -> dict
     # asset events queued while it was paused would start a second run
     api.delete(f"/dags/{dag_id}/assets/queuedEvents")
     api.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-    time.sleep(20)  # a few scheduler loops
-    fail_other_runs(api, dag_id, keep=None)
-    time.sleep(5)  # their tasks are stopped and the pools freed
+    # fail the scheduler's own run as soon as it appears, before its tasks hold a store
+    quiet_until = time.monotonic() + 20  # a few scheduler loops
+    while time.monotonic() < quiet_until:
+        fail_other_runs(api, dag_id, keep=None)
+        time.sleep(0.5)
     created = api.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
     created.raise_for_status()
     run_id = created.json()["dag_run_id"]

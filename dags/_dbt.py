@@ -5,8 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from airflow.sdk import TaskGroup
 from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
+from cosmos.constants import (
+    PRODUCER_WATCHER_TASK_ID,
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    TestBehavior,
+    TestIndirectSelection,
+)
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 # Rendered from the manifest (fast, no dbt call while Airflow parses DAG files); it is
@@ -21,23 +29,47 @@ profile_config = ProfileConfig(
     target_name="warehouse",
     profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
 )
+# Watcher mode: one `dbt build` of the whole selection (the producer task) builds every
+# model and runs its tests in dependency order, with dbt's own threads; each model's task
+# and each model's test task watch its outcome and succeed or fail with it. One dbt start-up
+# instead of one per model (about 10 s each on this machine). A watcher whose node the build
+# did not reach runs dbt for it alone, so the watchers share the producer's pool. The
+# producer is not retried: Cosmos skips a retried producer, and the skip would pass
+# downstream as if the build had succeeded; a failed build fails the run.
 # dbt runs as a subprocess: a DuckDB file opened in-process by dbt would stay open in the
 # worker (and in `dag.test()`), and DuckDB refuses other connections to it meanwhile.
-# A test that joins two models (relationships, singular tests) runs in the task of the
-# model built last ("buildable"), never before both of its models exist.
+# A test that joins two models (relationships, singular tests) runs after the model built
+# last ("buildable"), never before both of its models exist.
 execution_config = ExecutionConfig(
+    execution_mode=ExecutionMode.WATCHER,
     test_indirect_selection=TestIndirectSelection.BUILDABLE,
     invocation_mode=InvocationMode.SUBPROCESS,
     dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
+    setup_operator_args={"retries": 0},
 )
 
 
 def render_config(select: list[str]) -> RenderConfig:
-    """Render the selected dbt nodes as one Airflow task each (`dbt build`: the model and
-    then its tests, so a failing test stops everything downstream)."""
+    """Render the selected dbt models as a watcher task each, with a watcher for its tests
+    (`dbt build` runs the model and then its tests, so a failing test stops everything
+    downstream of it)."""
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
         select=select,
-        test_behavior=TestBehavior.BUILD,
+        test_behavior=TestBehavior.AFTER_EACH,
         emit_datasets=False,
     )
+
+
+def watch_after_the_build(group: TaskGroup) -> TaskGroup:
+    """Start the first watchers of a watcher-mode group once its `dbt build` has finished.
+
+    Cosmos starts them beside the build inside a task group: they would wait for the pool
+    slot the build holds, and in `dag.test()`, which runs one task at a time, wait forever
+    for a build that never starts. After it, each finds its node's outcome at once."""
+    roots = list(group.get_roots())
+    producer = next(t for t in roots if t.task_id == f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}")
+    for task in roots:
+        if task is not producer:
+            producer >> task
+    return group

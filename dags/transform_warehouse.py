@@ -1,8 +1,9 @@
 """
 ### Transform warehouse
 
-Builds the pseudonymised warehouse (`warehouse.duckdb`) from the identified zone with dbt,
-one Airflow task per dbt model (rendered by Cosmos) with the model's tests right after it.
+Builds the pseudonymised warehouse (`warehouse.duckdb`) from the identified zone with one
+`dbt build` (`dbt.dbt_producer_watcher`, Cosmos watcher mode); a task per dbt model and one
+per model's tests follow that build and take the state of their node.
 
 1. **pseudonymise_identifiers** adds a keyed HMAC-SHA256 pseudonym to the identity map
    for every new student and staff identifier. The key comes from `STEWARD_PSEUDONYM_KEY`
@@ -28,7 +29,13 @@ from __future__ import annotations
 
 import pendulum
 from _assets import RAW, WAREHOUSE
-from _dbt import execution_config, profile_config, project_config, render_config
+from _dbt import (
+    execution_config,
+    profile_config,
+    project_config,
+    render_config,
+    watch_after_the_build,
+)
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup
 
@@ -50,13 +57,15 @@ def transform_warehouse():
 
         return refresh_identity_map()
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=project_config,
-        profile_config=profile_config,
-        execution_config=execution_config,
-        render_config=render_config(["path:models"]),
-        operator_args={"pool": "warehouse_writer"},
+    dbt = watch_after_the_build(
+        DbtTaskGroup(
+            group_id="dbt",
+            project_config=project_config,
+            profile_config=profile_config,
+            execution_config=execution_config,
+            render_config=render_config(["path:models"]),
+            operator_args={"pool": "warehouse_writer"},
+        )
     )
 
     @task(pool="warehouse_writer")

@@ -88,6 +88,12 @@ def build_institution(root: Path, students: int, seed: int = 5) -> tuple[Path, P
 
 
 @pytest.fixture(scope="session")
+def pseudonym_key() -> str:
+    """The key the built stores were pseudonymised with."""
+    return TEST_KEY
+
+
+@pytest.fixture(scope="session")
 def institution_builder():
     """`build_institution(root, students, seed=5)` for suites that need another size."""
     return build_institution

@@ -11,6 +11,7 @@ writer waits a few seconds for another task's append to finish (a reader does no
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,12 @@ import duckdb
 STORES = ("identified", "warehouse", "analyst", "audit")
 # Seconds a writer waits for another process's lock before giving up, per store.
 LOCK_WAIT = {"audit": 10.0}
+
+
+# DuckDB's memory limit per process (its buffer manager spills to disk beyond it); DuckDB's
+# own default is 80% of the machine's memory. `steward.airflow_env` sets a lower one for
+# Airflow's task processes.
+MEMORY_LIMIT = "STEWARD_DUCKDB_MEMORY_LIMIT"
 
 
 class StoreLockedError(RuntimeError):
@@ -52,6 +59,17 @@ def pool_name(store: str) -> str:
     return f"{store}_writer"
 
 
+def memory_limit() -> str:
+    """DuckDB's memory limit for our connections: `STEWARD_DUCKDB_MEMORY_LIMIT` (such as
+    `3GiB`, `500MB` or `50%`), default `80%`."""
+    value = os.environ.get(MEMORY_LIMIT, "").strip() or "80%"
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(%|[KMGT]i?B)", value, flags=re.IGNORECASE):
+        raise ValueError(
+            f"{MEMORY_LIMIT}={value!r} is not a memory size; use e.g. 3GiB, 500MB or 50%"
+        )
+    return value
+
+
 @contextmanager
 def connect(store: str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a store; all timestamps are handled in UTC."""
@@ -77,6 +95,7 @@ def connect(store: str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
             time.sleep(0.05)
     try:
         con.execute("set TimeZone = 'UTC'")
+        con.execute(f"set memory_limit = '{memory_limit()}'")
         yield con
     finally:
         con.close()

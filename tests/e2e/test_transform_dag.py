@@ -1,5 +1,6 @@
 """End to end: ingest_sources then transform_warehouse through real Airflow (`dag.test()`):
-Cosmos renders one task per dbt model, the warehouse is built and the leak check passes."""
+one `dbt build` (Cosmos watcher mode) builds the warehouse, a task per dbt model and one
+per model's tests report each node's outcome, and the leak check passes."""
 
 from __future__ import annotations
 
@@ -30,12 +31,12 @@ def test_when_transform_warehouse_runs_after_ingest_then_every_model_is_built_an
     transform = bag.dags["transform_warehouse"]
     dbt_tasks = [t.task_id for t in transform.tasks if t.task_id.startswith("dbt.")]
     model_files = sorted(p.stem for p in (DAGS.parent / "dbt_project" / "models").rglob("*.sql"))
-    assert (
-        sorted(re.sub(r"_(model_)?build$", "", t.removeprefix("dbt.")) for t in dbt_tasks)
-        == model_files
-    )
-    for task in dbt_tasks:
-        assert transform.get_task(task).pool == "warehouse_writer"
+    models = sorted(m[1] for t in dbt_tasks if (m := re.fullmatch(r"dbt\.(\w+)\.run", t)))
+    assert models == model_files
+    # the watchers run dbt themselves if the one `dbt build` did not get to their node:
+    # every task that can write is in the pool; only the producer's done-gate is not
+    unpooled = [t for t in dbt_tasks if transform.get_task(t).pool != "warehouse_writer"]
+    assert unpooled == ["dbt.dbt_producer_watcher_done"]
 
     run = transform.test()
     assert run.state == "success"
@@ -48,3 +49,30 @@ def test_when_transform_warehouse_runs_after_ingest_then_every_model_is_built_an
     con.close()
     assert set(model_files) <= built
     assert students == 50
+
+
+def test_when_a_dbt_test_fails_then_the_run_fails_at_the_build_and_nothing_after_it_runs(
+    airflow_db, dbt_manifest, home_from_built, pseudonym_key, monkeypatch
+):
+    def plant_a_module_without_id(home: Path) -> None:
+        con = duckdb.connect(str(home / "identified.duckdb"))
+        con.execute(
+            "insert into raw.modules select * replace (null as module_id) from raw.modules limit 1"
+        )
+        con.close()
+
+    home = home_from_built("failing-dbt-test", plant_a_module_without_id)
+    monkeypatch.setenv("STEWARD_HOME", str(home))
+    monkeypatch.setenv("STEWARD_PSEUDONYM_KEY", pseudonym_key)
+    transform = DagBag(dag_folder=str(DAGS)).dags["transform_warehouse"]
+
+    run = transform.test()
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    # the one build failed (and is not retried: a retried producer would be skipped, and
+    # the skip would pass downstream as if the build had succeeded)
+    assert states["dbt.dbt_producer_watcher"] == "failed"
+    assert states["dbt.stg_sis__modules.test"] == "upstream_failed"
+    for task in ("resweep_warehouse", "check_warehouse", "discover_pii_columns"):
+        assert states[task] == "upstream_failed", (task, states[task])
