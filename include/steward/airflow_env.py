@@ -30,8 +30,9 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     # two cores run two tasks at once, so a few are enough.
     env.setdefault("AIRFLOW__CORE__PARALLELISM", str(max(4, 2 * (os.cpu_count() or 1))))
     # Two task processes at once, each with DuckDB's default of 80% of memory, could ask
-    # for more than the machine has; 3 GiB each keeps the whole of Airflow under 8 GiB
-    # (DuckDB spills the rest of a large join or sort to disk).
+    # for more than the machine has; 3 GiB each bounds DuckDB's share (it spills the rest
+    # of a large join or sort to disk). Memory outside DuckDB (training, Airflow itself)
+    # is not bounded by it: docs/performance.md.
     env.setdefault(stores.MEMORY_LIMIT, "3GiB")
     env.setdefault("SCARF_ANALYTICS", "false")
     env.setdefault("DO_NOT_TRACK", "true")

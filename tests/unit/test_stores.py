@@ -1,6 +1,6 @@
 """DuckDB's memory limit for the platform's connections, and dbt's, comes from
-`STEWARD_DUCKDB_MEMORY_LIMIT` (Airflow's task processes get 3 GiB, so that two at once stay
-inside the 8 GiB the whole of Airflow may use); a value that is not a size is refused."""
+`STEWARD_DUCKDB_MEMORY_LIMIT` (Airflow's task processes get 3 GiB, so that two at once do
+not each take DuckDB's default of 80% of memory); a value that is not a size is refused."""
 
 from __future__ import annotations
 
