@@ -62,6 +62,7 @@ class TreeRssSampler(threading.Thread):
         self.process = psutil.Process(pid)
         self.interval = interval
         self.peak = 0
+        self._lap_peak = 0
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -77,7 +78,14 @@ class TreeRssSampler(threading.Thread):
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self._lap_peak = max(self._lap_peak, total)
             self._halt.wait(self.interval)
+
+    def lap(self) -> int:
+        """The peak since the last lap (or the start), in bytes; the next lap starts now.
+        `stop()` still returns the peak over the whole run."""
+        peak, self._lap_peak = self._lap_peak, 0
+        return peak
 
     def stop(self) -> int:
         """Stop sampling; the peak in bytes."""
