@@ -1,8 +1,10 @@
 """Subject requests (`steward request`): wall time of one access export and of one erasure
 across every zone (identified, warehouse with predictions and interventions, exports,
-landing files), on a generated institution built as the pipeline builds it.
+landing files), on a generated institution built as the pipeline builds it; then of a
+batch of accesses and erasures answered together, as `process_pending` answers them.
 
-    .venv/bin/python benchmarks/bench_requests.py [--students 2000] [--statements N] [--keep DIR]
+    .venv/bin/python benchmarks/bench_requests.py [--students 2000] [--statements N]
+        [--batch 20] [--keep DIR]
 
 Goal (issue 7): each under 3 s. Policy files and the dbt manifest are read once before
 timing (a long-running worker has them); an erasure's time grows with the landing folder,
@@ -67,6 +69,19 @@ def students_held_everywhere(limit: int = 2) -> list[str]:
         ]
 
 
+def other_students(n: int, taken: list[str]) -> list[str]:
+    from steward import stores
+
+    with stores.connect("identified", read_only=True) as con:
+        rows = con.execute(
+            "select source_id from identity.identity_map where subject_type = 'student' "
+            "and source_id not in (select unnest(?::varchar[])) order by hash(source_id) "
+            "limit ?",
+            [taken, n],
+        ).fetchall()
+    return [s for (s,) in rows]
+
+
 def folder_mib(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
@@ -76,6 +91,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=2_000)
     parser.add_argument(
         "--statements", type=int, default=None, help="VLE statements in total (generator default)"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=20, help="requests in the batch, half of them erasures"
     )
     parser.add_argument("--keep", help="reuse or keep the built institution in this folder")
     args = parser.parse_args()
@@ -114,9 +132,20 @@ def main() -> None:
     with stores.connect("identified", read_only=True) as con:
         tokens = resolve(con, exported).tokens
     with timed(results, "landing_scan_seconds", "landing_scan_cpu_seconds"):
-        planned = landing.stage_rewrites(home / "landing", tokens)
+        planned = landing.stage_rewrites(home / "landing", [tokens])
     for rewrite in planned:
         rewrite.discard()
+    kinds = ["access", "erasure"] * (args.batch // 2) + ["access"] * (args.batch % 2)
+    batch = [
+        handle.Request(f"bench-{n}", kind, student)
+        for n, (kind, student) in enumerate(
+            zip(kinds, other_students(args.batch, [exported, erased]), strict=False)
+        )
+    ]
+    with timed(results, "batch_seconds", "batch_cpu_seconds"):
+        answered = handle.answer(batch)
+    assert all(getattr(a, "status", None) == "done" for a in answered), answered
+    results["batch_requests"] = len(batch)
     results["access_rows_exported"] = sum(
         t["rows_exported"] for t in access.counts["tables"].values()
     )
@@ -151,6 +180,12 @@ def main() -> None:
             "  of which landing scan",
             f"{results['landing_scan_seconds']:.2f} s, cpu {results['landing_scan_cpu_seconds']:.2f} s "
             "(map + find + hash)",
+        ),
+        (
+            f"batch of {results['batch_requests']}",
+            f"{results['batch_seconds']:.2f} s, cpu {results['batch_cpu_seconds']:.2f} s "
+            f"(half accesses, half erasures: "
+            f"{results['batch_seconds'] / results['batch_requests']:.2f} s a request)",
         ),
         ("peak memory", f"{results['peak_rss_mib']:,} MiB"),
         ("results", str(path)),

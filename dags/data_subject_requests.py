@@ -20,7 +20,10 @@ run with the parameters below; the same can be done from a shell with `steward r
 
 1. **handle_manual_request** answers the request given as parameters, if any.
 2. **handle_pending_requests** answers every row of `raw.subject_requests` not yet
-   answered, oldest first. A student id of the wrong form is refused, never queried.
+   answered, oldest first, together as a batch (each store and landing file visited once
+   for all of them); each request is logged with its own outcome, and one that fails
+   stays open while the others finish. A student id of the wrong form is refused, never
+   queried.
 3. **announce_changes** updates the `steward_raw` asset when a request changed data, so
    `transform_warehouse` rebuilds the warehouse (skipped otherwise).
 

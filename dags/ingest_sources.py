@@ -60,6 +60,9 @@ def ingest_sources():
         summary = ingest([Path(source)])
         return summary.totals()
 
+    # More than one block of new notes is analysed in `pii.yaml: batch.n_process` worker
+    # processes, started without this process's `__main__` (Airflow's entry point); a
+    # worker that exits early fails the task (PiiWorkerError) and is not replaced.
     @task(pool="identified_writer")
     def redact_case_notes() -> dict:
         from steward.pii.case_notes import redact_new_notes

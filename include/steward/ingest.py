@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -278,9 +280,31 @@ def value_problems(
     return [e.replace("|", ": ", 1) for e in errors]
 
 
+T = TypeVar("T")
+_END = object()
+
+
+def read_ahead(items: Iterable[T]) -> Iterator[T]:
+    """`items`, each produced in a thread while the caller works on the one before: the
+    next chunk is framed (Python and numpy) and the next file hashed while DuckDB, which
+    lets other threads run, loads this one. At most one item is read ahead."""
+    iterator = iter(items)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        ahead = thread.submit(next, iterator, _END)
+        while (item := ahead.result()) is not _END:
+            ahead = thread.submit(next, iterator, _END)
+            yield item
+
+
 def sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def sha256_many(paths: Iterable[Path]) -> list[str]:
+    """`sha256` of each file, on every core (hashlib lets other threads run)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(sha256, paths))
 
 
 def _load_file(
@@ -296,7 +320,7 @@ def _load_file(
     targets = [contracts.table(name) for name in adapter.targets]
     stages = {t.name: _stage(con, t) for t in targets}
     problems = []
-    for chunk in sources.frame(path, adapter, delimiter, columnar=True):
+    for chunk in read_ahead(sources.frame(path, adapter, delimiter, columnar=True)):
         problems.extend(chunk.problems)
         result.rows_in += len(chunk.lines) + len(chunk.problems)
         if not chunk.lines:
@@ -507,8 +531,10 @@ def ingest(
     results: list[FileResult] = []
     with stores.connect("identified") as con:
         create_schema(con)
-        for _order, path, adapter, delimiter, error, _first in planned:
-            digest = sha256(path)
+        digests = read_ahead(sha256(item[1]) for item in planned)
+        for (_order, path, adapter, delimiter, error, _first), digest in zip(
+            planned, digests, strict=True
+        ):
             loaded = con.execute(
                 "select format from raw.loaded_files where file_hash = ?", [digest]
             ).fetchone()

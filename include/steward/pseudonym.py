@@ -88,6 +88,25 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    subject_types: list[str],
+    source_ids: list[str],
+    key: bytes,
+    now: datetime,
+) -> None:
+    """Insert pseudonyms for these subjects in one statement (`executemany` took 34 s for
+    10,000 students)."""
+    if not source_ids:
+        return
+    pseudonyms = [pseudonym(key, t, s) for t, s in zip(subject_types, source_ids, strict=True)]
+    con.execute(
+        "insert into identity.identity_map select unnest(?::varchar[]), unnest(?::varchar[]), "
+        "unnest(?::varchar[]), ?, ?",
+        [subject_types, source_ids, pseudonyms, key_id(key), now],
+    )
+
+
 def refresh_identity_map(key: bytes | None = None) -> dict[str, int]:
     """Add a pseudonym for every identifier in the identified zone that has none yet."""
     key = key or load_key()
@@ -118,13 +137,9 @@ def refresh_identity_map(key: bytes | None = None) -> dict[str, int]:
                                  where subject_type = ?)""",
                 [subject_type],
             ).fetchall()
-            rows = [
-                (subject_type, sid, pseudonym(key, subject_type, sid), key_id(key), now)
-                for (sid,) in new_ids
-            ]
-            if rows:
-                con.executemany("insert into identity.identity_map values (?, ?, ?, ?, ?)", rows)
-            added[subject_type] = len(rows)
+            ids = [sid for (sid,) in new_ids]
+            _insert(con, [subject_type] * len(ids), ids, key, now)
+            added[subject_type] = len(ids)
     audit.record(
         audit.new_run_id("pseudonymise"),
         "identity_map_refresh",
@@ -150,10 +165,7 @@ def rotate(new_key: bytes) -> int:
         now = datetime.now(UTC)
         con.begin()
         con.execute("delete from identity.identity_map")
-        con.executemany(
-            "insert into identity.identity_map values (?, ?, ?, ?, ?)",
-            [(t, s, pseudonym(new_key, t, s), key_id(new_key), now) for t, s in rows],
-        )
+        _insert(con, [t for t, _ in rows], [s for _, s in rows], new_key, now)
         con.commit()
     audit.record(
         audit.new_run_id("rotate"),

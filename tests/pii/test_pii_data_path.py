@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import orjson
 import pytest
 
+from steward.pii import case_notes
 from steward.pii.case_notes import redact_new_notes
 from steward.pii.columns import UndeclaredPiiError, check_store, scan_store
+from steward.pii.detect import Detector, get_detector
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 # What the issue names: none of these may be found past the identified zone.
@@ -245,6 +248,36 @@ def test_when_notes_change_or_go_then_only_those_are_redacted_again(home_copy):
     assert set(rows) == {changed}
     assert "Hollis" not in rows[changed] and "900461" not in rows[changed]
     assert rows[changed].endswith("<PERSON> on <UK_PHONE>.")
+
+
+def test_when_notes_are_redacted_in_two_processes_then_the_table_is_as_one_process_made_it(
+    home_copy, monkeypatch
+):
+    table = "select note_id, redacted_text, entity_counts, source_hash from redacted.case_notes"
+    con = duckdb.connect(str(home_copy / "identified.duckdb"))
+    built = sorted(con.execute(table).fetchall())
+    con.execute("delete from redacted.case_notes")
+    con.close()
+    detector = get_detector()
+    # blocks of 4 notes, read and written 7 at a time: many blocks and chunks
+    small_blocks = Detector(detector.analyzer, replace(detector.policy, memory_zone_docs=4))
+    monkeypatch.setattr(case_notes, "CHUNK_NOTES", 7)
+    pools = []
+    in_workers = Detector._detect_in_workers
+
+    def counted(self, iterator, batch_size, n_process):
+        pools.append(n_process)
+        return in_workers(self, iterator, batch_size, n_process)
+
+    monkeypatch.setattr(Detector, "_detect_in_workers", counted)
+
+    summary = redact_new_notes(batch_size=4, n_process=2, detector=small_blocks)
+
+    assert pools == [2]  # one pair of workers for the whole run
+    assert summary["notes_redacted"] == len(built) > 7
+    con = duckdb.connect(str(home_copy / "identified.duckdb"), read_only=True)
+    assert sorted(con.execute(table).fetchall()) == built
+    con.close()
 
 
 def test_when_scan_columns_finds_pii_in_the_analyst_store_then_it_exits_2_naming_it(

@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from steward.requests import landing
 from steward.requests.landing import stage_rewrites
 
 
@@ -41,7 +42,7 @@ def test_when_a_landing_file_names_the_student_then_only_those_records_go(
     path = tmp_path / name
     path.write_bytes(before.encode())
 
-    (rewrite,) = stage_rewrites(tmp_path, ["S123", "Ann Lee", "ann.lee@x.ac.uk"])
+    (rewrite,) = stage_rewrites(tmp_path, [["S123", "Ann Lee", "ann.lee@x.ac.uk"]])
     assert path.read_bytes() == before.encode(), "nothing changes before the rewrite applies"
     rewrite.apply()
     rewrite.discard()
@@ -55,4 +56,29 @@ def test_when_a_landing_file_names_the_student_then_only_those_records_go(
 def test_when_no_file_names_the_student_then_nothing_is_planned(tmp_path):
     (tmp_path / "student.tsv").write_text("STUDENT_ID\nS1234\nXS123\n")
 
-    assert stage_rewrites(tmp_path, ["S123"]) == []
+    assert stage_rewrites(tmp_path, [["S123"]]) == []
+
+
+@pytest.mark.parametrize(("name", "before", "after"), CASES, ids=[c[0] for c in CASES])
+def test_when_many_identifiers_are_looked_for_then_one_re2_pass_finds_the_same_lines(
+    tmp_path, monkeypatch, name, before, after
+):
+    monkeypatch.setattr(landing, "MEMMEM_TOKENS", 0)  # as a batch of many students does
+    path = tmp_path / name
+    path.write_bytes(before.encode())
+
+    (rewrite,) = stage_rewrites(tmp_path, [["S123", "Ann Lee", "ann.lee@x.ac.uk"]])
+    rewrite.apply()
+    rewrite.discard()
+
+    assert path.read_bytes().decode() == after
+    assert rewrite.new_hash == hashlib.sha256(after.encode()).hexdigest()
+
+
+def test_when_a_line_names_two_students_of_a_batch_then_it_is_counted_for_the_first(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"actor":"S5","text":"S123"}\n{"actor":"S123"}\n{"actor":"S9"}\n')
+
+    (rewrite,) = stage_rewrites(tmp_path, [["S123"], ["S5"], ["S9"], ["S7"]])
+
+    assert rewrite.removed == (2, 0, 1, 0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from steward.pii.redact import SUBJECT, placeholder, redact_many_counted
 
 TABLE = "redacted.case_notes"
 SUBJECT_MARKER = placeholder(SUBJECT)
-CHUNK_NOTES = 1000  # notes read, redacted and written at a time: memory stays flat
+CHUNK_NOTES = 1000  # notes read, and redacted notes written, at a time: memory stays flat
 
 # Notes whose redaction is missing or stale. Raw tables are append-only: the latest
 # record of a note wins, as in dbt's `latest_record`.
@@ -97,36 +98,35 @@ def redact_new_notes(
         ).fetchone()[0]
         con.execute(PENDING)
         pending = con.execute("select count(*) from pending_notes").fetchone()[0]
-        for first in range(1, pending + 1, CHUNK_NOTES):
-            rows = con.execute(
-                "select note_id, student_id, staff_id, created_at, note_text, subject_names, "
-                "source_hash from pending_notes where seq between ? and ? order by seq",
-                [first, first + CHUNK_NOTES - 1],
-            ).fetchall()
-            notes = {row[0]: row for row in rows}
-            out = []
-            for note_id, text, counts in redact_many_counted(
-                ((r[0], r[4], r[5], SUBJECT_MARKER) for r in rows),
-                batch_size,
-                n_process,
-                detector=detector,
-            ):
-                _, student_id, staff_id, created_at, _, _, source_hash = notes[note_id]
-                entities.update(counts)
-                out.append(
-                    {
-                        "note_id": note_id,
-                        "student_id": student_id,
-                        "staff_id": staff_id,
-                        "created_at": created_at,
-                        "redacted_text": text,
-                        "entity_counts": json.dumps(dict(sorted(counts.items()))),
-                        "source_hash": source_hash,
-                        "redacted_at": datetime.now(UTC),
-                    }
-                )
-            _write(con, out)
-            redacted += len(out)
+        # One stream of every pending note: worker processes (`pii.yaml: batch.n_process`)
+        # start once for the run, and only for more than one block of notes.
+        out = []
+        for row, text, counts in redact_many_counted(
+            ((row, row[4], row[5], SUBJECT_MARKER) for row in _pending_rows(con, pending)),
+            batch_size,
+            n_process,
+            detector=detector,
+        ):
+            note_id, student_id, staff_id, created_at, _, _, source_hash = row
+            entities.update(counts)
+            out.append(
+                {
+                    "note_id": note_id,
+                    "student_id": student_id,
+                    "staff_id": staff_id,
+                    "created_at": created_at,
+                    "redacted_text": text,
+                    "entity_counts": json.dumps(dict(sorted(counts.items()))),
+                    "source_hash": source_hash,
+                    "redacted_at": datetime.now(UTC),
+                }
+            )
+            if len(out) == CHUNK_NOTES:
+                _write(con, out)
+                redacted += len(out)
+                out = []
+        _write(con, out)
+        redacted += len(out)
         con.execute("drop table pending_notes")
     summary = {
         "notes_redacted": redacted,
@@ -145,6 +145,17 @@ def redact_new_notes(
         detail=summary,
     )
     return summary
+
+
+def _pending_rows(con: duckdb.DuckDBPyConnection, pending: int) -> Iterator[tuple]:
+    """The pending notes in order, read `CHUNK_NOTES` at a time (each chunk fully fetched,
+    so the same connection writes between chunks)."""
+    for first in range(1, pending + 1, CHUNK_NOTES):
+        yield from con.execute(
+            "select note_id, student_id, staff_id, created_at, note_text, subject_names, "
+            "source_hash from pending_notes where seq between ? and ? order by seq",
+            [first, first + CHUNK_NOTES - 1],
+        ).fetchall()
 
 
 def _write(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:

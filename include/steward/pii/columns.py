@@ -2,10 +2,11 @@
 compared with what is declared.
 
 Every column of every table in a store is sampled (`pii.yaml: discovery.sample_values`
-distinct values) and classified with our recognisers. A structured value is read with
-its column's name before it ("birth date: 2004-03-14"), so context words count as they
-do in a sentence; free text (long values) is read as it is, and redaction placeholders
-(`<PERSON>`, `<STUDENT:...>`) in it are never PII. A column holds an entity when at
+distinct values, drawn from at most `discovery.sample_rows` rows of a table) and
+classified with our recognisers. A structured value is read with its column's name
+before it ("birth date: 2004-03-14"), so context words count as they do in a sentence;
+free text (long values) is read as it is, and redaction placeholders (`<PERSON>`,
+`<STUDENT:...>`) in it are never PII. A column holds an entity when at
 least a policy share of its values hold it; where values alone cannot tell (a bare first
 name), a column name matching a policy hint and values shaped like it decide.
 
@@ -174,15 +175,40 @@ def _name(key: Any) -> str:
     return key[-1] if isinstance(key, tuple) else key
 
 
-def sample(con: duckdb.DuckDBPyConnection, table: str, column: str, n: int) -> list[str]:
-    """Up to `n` distinct non-empty values of a column, as text; the same each run."""
+def sample_table(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], policy: DiscoveryPolicy
+) -> dict[str, list[str]]:
+    """Up to `policy.sample_values` distinct non-empty values of each of a table's
+    columns, as text; the same each run. A table of more than `policy.sample_rows`
+    rows is sampled to about that many rows first, in one scan, and the values are drawn
+    from those rows."""
     schema, name = table.split(".", 1)
     quoted = f"{_quote(schema)}.{_quote(name)}"
+    [(rows,)] = con.execute(
+        "select estimated_size from duckdb_tables() "
+        "where database_name = current_database() and schema_name = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    if rows <= policy.sample_rows:
+        return {c: _distinct(con, quoted, c, policy.sample_values) for c in columns}
+    share = 100.0 * policy.sample_rows / rows  # each row kept with this chance: one pass
+    picked = con.sql(
+        f"select {', '.join(map(_quote, columns))} from {quoted} "
+        f"using sample {share:.6f}% (bernoulli, 7)"
+    ).to_arrow_table()
+    con.register("_discovery_sample", picked)
+    try:
+        return {c: _distinct(con, "_discovery_sample", c, policy.sample_values) for c in columns}
+    finally:
+        con.unregister("_discovery_sample")
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, source: str, column: str, n: int) -> list[str]:
     value = f"trim(cast({_quote(column)} as varchar))"
     rows = con.execute(
         f"""select v from (
             select distinct v from (
-                select {value} as v from {quoted} where {value} <> ''
+                select {value} as v from {source} where {value} <> ''
             ) using sample reservoir({n * 5} rows) repeatable (7)
         ) order by hash(v), v limit {n}"""
     ).fetchall()
@@ -304,9 +330,13 @@ def scan_store(
     """Sample and classify every column of every table in `store` (opened read-only)."""
     policy = policy or load_pii_policy().discovery
     with stores.connect(store, read_only=True) as con:
+        by_table: dict[str, list[str]] = defaultdict(list)
+        for table, column in _columns(con):
+            by_table[table].append(column)
         sampled = {
-            (table, column): sample(con, table, column, policy.sample_values)
-            for table, column in _columns(con)
+            (table, column): values
+            for table, columns in by_table.items()
+            for column, values in sample_table(con, table, columns, policy).items()
         }
     return _findings(store, sampled, Declarations.for_store(store, manifest), detector, policy)
 
@@ -316,10 +346,12 @@ def record(findings: Sequence[Finding], run_id: str) -> None:
     now = datetime.now(UTC)
     with stores.connect("audit") as con:
         con.execute(FINDINGS)
+        con.begin()  # one commit for all the findings, not one per row
         con.executemany(
             "insert into pii_findings values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(run_id, *astuple(f), now) for f in findings],
         )
+        con.commit()
 
 
 def check_store(

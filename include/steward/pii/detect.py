@@ -3,13 +3,17 @@ entity per stretch of text, in batches that keep memory flat."""
 
 from __future__ import annotations
 
-import multiprocessing
 import re
+import sys
+import types
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import cache
 from itertools import chain, islice
+from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any, NamedTuple, TypeVar
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
@@ -35,6 +39,10 @@ ENTITY_PRIORITY = (
     "DATE_OF_BIRTH",
     "PERSON",
 )
+
+
+class PiiWorkerError(RuntimeError):
+    """A PII worker process exited before finishing its work; the run stops."""
 
 
 class PiiSpan(NamedTuple):
@@ -187,7 +195,10 @@ class Detector:
         otherwise keeps every token it has seen). With `n_process` > 1, blocks are
         analysed by that many spawned worker processes (spaCy and Presidio both run
         in the worker; only the policy, texts and spans cross process boundaries) when
-        there is more than one block of input. Defaults come from the policy's `batch` section.
+        there is more than one block of input. Workers do not run the caller's
+        `__main__` (`_WorkerProcess`), so they start from an Airflow task too; one that
+        exits early raises `PiiWorkerError` and is not replaced. Defaults come from the
+        policy's `batch` section.
         """
         batch_size = batch_size or self.policy.batch_size
         n_process = n_process or self.policy.n_process
@@ -209,20 +220,37 @@ class Detector:
         block_size = max(batch_size, min(self.policy.memory_zone_docs, 4 * batch_size))
         # Spawned, not forked: forked from a process running other threads (a test
         # session after Airflow and model tests), a worker waited on a copied lock for
-        # ever. Each worker builds its own analyzer from the policy (about a second).
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(n_process, initializer=_start_worker, initargs=(self.policy,)) as pool:
-            pending: deque[tuple[list[K], Any]] = deque()
+        # ever. Each worker builds its own analyzer from the policy (about a second). A
+        # ProcessPoolExecutor, not a multiprocessing.Pool: a worker that dies breaks the
+        # executor, where a Pool starts another in its place, for ever if it dies at start.
+        pool = ProcessPoolExecutor(
+            n_process,
+            mp_context=_WorkerContext(),
+            initializer=_start_worker,
+            initargs=(self.policy,),
+        )
+        pending: deque[tuple[list[K], Future]] = deque()
+        try:
             # Blocks are read here, in the caller's thread, so an input error surfaces
             # as itself and stops the workers.
             while block := list(islice(iterator, block_size)):
                 keys = [key for key, _ in block]
                 texts = [text for _, text in block]
-                pending.append((keys, pool.apply_async(_worker_detect, (texts, batch_size))))
+                pending.append((keys, pool.submit(_worker_detect, texts, batch_size)))
                 if len(pending) > 2 * n_process:
                     yield from _completed(pending.popleft())
             while pending:
                 yield from _completed(pending.popleft())
+        except BrokenProcessPool as exc:
+            raise PiiWorkerError(
+                f"PII analysis in {n_process} worker processes stopped: a worker exited "
+                "before finishing its work (it failed to start, or it was killed, e.g. for "
+                "memory); its own error, if it could report one, is in the log above. To "
+                "analyse in the calling process instead, set 'batch.n_process: 1' in "
+                "include/policies/pii.yaml."
+            ) from exc
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _detect_block(
         self, block: list[tuple[K, str]], batch_size: int
@@ -265,9 +293,39 @@ def _worker_detect(texts: list[str], batch_size: int) -> list[list[PiiSpan]]:
     ]
 
 
-def _completed(item: tuple[list[K], Any]) -> Iterator[tuple[K, list[PiiSpan]]]:
+def _completed(item: tuple[list[K], Future]) -> Iterator[tuple[K, list[PiiSpan]]]:
     keys, result = item
-    return zip(keys, result.get(), strict=True)
+    return zip(keys, result.result(), strict=True)
+
+
+class _WorkerProcess(SpawnProcess):
+    """A spawned process that does not run its parent's `__main__` module.
+
+    Spawn tells the child which module is the parent's `__main__`
+    (`multiprocessing.spawn.get_preparation_data`: `init_main_from_name` for `python -m`,
+    else `init_main_from_path`), and the child runs it again as `__mp_main__` before it
+    unpickles its target (`spawn._fixup_main_from_name` / `_fixup_main_from_path`). In an
+    Airflow 3 task process that module is Airflow's entry point: a worker re-ran Airflow's
+    start-up, which failed on the database address a task may not use. Our workers need
+    nothing from `__main__` (their functions live in this module), so while a worker is
+    launched the parent's `__main__` is replaced by an empty module, about which spawn
+    sends nothing. The swap lasts as long as `Popen` (the child's launch and the pickling
+    of its arguments); another thread looking `__main__` up in that moment would see the
+    empty module.
+    """
+
+    @staticmethod
+    def _Popen(process_obj: SpawnProcess) -> Any:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            return SpawnProcess._Popen(process_obj)
+        finally:
+            sys.modules["__main__"] = main
+
+
+class _WorkerContext(SpawnContext):
+    Process = _WorkerProcess
 
 
 @cache

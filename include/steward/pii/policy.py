@@ -21,6 +21,7 @@ class DiscoveryPolicy:
     """How column discovery samples and decides (`pii.yaml: discovery`)."""
 
     sample_values: int
+    sample_rows: int
     column_share: float
     free_text_chars: int
     free_text_share: float
@@ -87,12 +88,15 @@ def parse_pii_policy(raw: dict[str, Any], source: str) -> PiiPolicy:
     for key in ("column_share", "free_text_share", "name_hint_score"):
         if not 0.0 < float(get(f"discovery.{key}", (int, float))) <= 1.0:
             raise PiiPolicyError(f"{source}: key 'discovery.{key}' must lie in (0, 1]")
-    if min(get("discovery.sample_values", int), get("discovery.free_text_chars", int)) < 1:
+    counts = ("sample_values", "sample_rows", "free_text_chars")
+    if min(get(f"discovery.{key}", int) for key in counts) < 1:
         raise PiiPolicyError(
-            f"{source}: 'discovery.sample_values' and 'discovery.free_text_chars' must be at least 1"
+            f"{source}: 'discovery.sample_values', 'discovery.sample_rows' and "
+            "'discovery.free_text_chars' must be at least 1"
         )
     discovery = DiscoveryPolicy(
         sample_values=get("discovery.sample_values", int),
+        sample_rows=get("discovery.sample_rows", int),
         column_share=float(get("discovery.column_share", (int, float))),
         free_text_chars=get("discovery.free_text_chars", int),
         free_text_share=float(get("discovery.free_text_share", (int, float))),

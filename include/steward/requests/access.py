@@ -6,6 +6,8 @@ to dbt or to the policy is exported the day it exists. Analytics the policy with
 (`requests.yaml` `student_access`) are marked as withheld with the reason; the data they
 are computed from is always included. The export is written to
 `$STEWARD_HOME/exports/<request_id>/` and removed by an erasure or the retention sweep.
+Requests are answered as a batch (one request is a batch of one): each table is read once
+for all the batch's students and its rows shared out; each export is written on its own.
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ import orjson
 
 from steward import catalog, data_policy, dbt, policy, stores
 from steward.requests import policy as request_policy
-from steward.requests.subject import Subject, key_condition, resolve, table_exists, text_pattern
+from steward.requests.subject import (
+    Subject,
+    key_condition,
+    owners,
+    resolve_many,
+    table_exists,
+    text_pattern,
+)
 
 WITHHELD = "[withheld]"
 HTML_ROWS = 25  # rows shown per table on the page; the zip has them all
@@ -67,55 +76,69 @@ def export_dir() -> Path:
     return path
 
 
-def collect(student_id: str) -> tuple[Subject, list[Found], list[dict[str, Any]]]:
-    """The student, every row about them per catalogue table that holds any, and their
-    predictions with explanations."""
+def collect(
+    student_ids: list[str],
+) -> dict[str, tuple[Subject, list[Found], list[dict[str, Any]]]]:
+    """Per student: who they are, every row about them per catalogue table that holds
+    any, and their predictions with explanations."""
     tables = catalog.subject_tables()
-    explanations: list[dict[str, Any]] = []
     with stores.connect("identified", read_only=True) as con:
-        subject = resolve(con, student_id)
-        found = _rows(con, "identified", subject, tables)
-    if subject.pseudonym and stores.store_path("warehouse").exists():
+        subjects = list(resolve_many(con, student_ids).values())
+        found = _rows(con, "identified", subjects, tables)
+    explanations: list[list[dict[str, Any]]] = [[] for _ in subjects]
+    scored = [s for s in subjects if s.pseudonym]
+    if scored and stores.store_path("warehouse").exists():
         with stores.connect("warehouse", read_only=True) as con:
-            found += _rows(con, "warehouse", subject, tables)
+            for position, rows in enumerate(_rows(con, "warehouse", subjects, tables)):
+                found[position] += rows
             if table_exists(con, "scoring.predictions"):
                 # imported here: the model package pulls in scikit-learn (seconds to
                 # import), which a request for a student never scored does not need
                 from steward.model.score import student_explanations
 
-                explanations = _withhold(
-                    "scoring.predictions", student_explanations(con, subject.pseudonym)
-                )
-    return subject, found, explanations
+                for position, subject in enumerate(subjects):
+                    if subject.pseudonym:
+                        explanations[position] = _withhold(
+                            "scoring.predictions", student_explanations(con, subject.pseudonym)
+                        )
+    return {s.student_id: (s, f, e) for s, f, e in zip(subjects, found, explanations, strict=True)}
 
 
 def _rows(
-    con: duckdb.DuckDBPyConnection, store: str, subject: Subject, tables: list[catalog.Table]
-) -> list[Found]:
-    found = []
+    con: duckdb.DuckDBPyConnection, store: str, subjects: list[Subject], tables: list[catalog.Table]
+) -> list[list[Found]]:
+    """Per student (in the order of `subjects`), their rows of each of the store's tables:
+    a keyed table read once for all of them, a table mentioning them in text once each."""
+    found: list[list[Found]] = [[] for _ in subjects]
     present = set(catalog.store_tables(con))
     for table in tables:
         if table.store != store or table.name not in present:
             continue
         if table.key_kind:
-            condition = key_condition(table, subject)
+            condition = key_condition(table, subjects)
             if condition is None:
                 continue
-            where, params = condition
+            queries = [(condition, None)]
         else:
-            where, params = f"regexp_matches({table.subject_text}, ?)", [text_pattern(subject)]
-        result = con.execute(f"select * from {table.name} where {where}", params)
-        columns = [d[0] for d in result.description]
-        json_columns = {d[0] for d in result.description if str(d[1]).upper() == "JSON"}
-        rows = [
-            {
-                c: orjson.loads(v) if c in json_columns and isinstance(v, str) else v
-                for c, v in zip(columns, row, strict=True)
-            }
-            for row in result.fetchall()
-        ]
-        if rows:
-            found.append(Found(table, columns, _withhold(table.name, rows)))
+            where = f"regexp_matches({table.subject_text}, ?)"
+            queries = [((where, [text_pattern(s)]), p) for p, s in enumerate(subjects)]
+        named = owners(table, subjects) if table.key_kind else {}
+        for (where, params), position in queries:
+            # in the table's order, as a scan for one student gives them
+            result = con.execute(f"select * from {table.name} where {where} order by rowid", params)
+            columns = [d[0] for d in result.description]
+            json_columns = {d[0] for d in result.description if str(d[1]).upper() == "JSON"}
+            rows: list[list[dict[str, Any]]] = [[] for _ in subjects]
+            for values in result.fetchall():
+                row = {
+                    c: orjson.loads(v) if c in json_columns and isinstance(v, str) else v
+                    for c, v in zip(columns, values, strict=True)
+                }
+                for owner in named[row[table.subject_key]] if position is None else [position]:
+                    rows[owner].append(row)
+            for owner, held in enumerate(rows):
+                if held:
+                    found[owner].append(Found(table, columns, _withhold(table.name, held)))
     return found
 
 
@@ -126,13 +149,15 @@ def _withhold(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _plain(value: Any) -> Any:
     """A value as JSON can carry it."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value  # most values: checked first, as every cell of an export comes here
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, dict | list | str | int | float | bool) or value is None:
+    if isinstance(value, dict | list):
         return value
     return str(value)
 
@@ -187,16 +212,36 @@ def _descriptions(manifest: dict[str, Any]) -> dict[str, tuple[str, dict[str, st
     return out
 
 
-def export(request_id: str, student_id: str, out: Path | None = None) -> dict[str, Any]:
-    """Write the student's access export; return counts (rows per table, no values)."""
-    subject, found, explanations = collect(student_id)
+def export_many(
+    requests: list[tuple[str, str]], out: Path | None = None
+) -> dict[str, dict[str, Any] | Exception]:
+    """Write each (request id, student id)'s access export; return per request id the
+    counts (rows per table, no values) or why it was refused or failed."""
+    collected = collect(sorted({student_id for _, student_id in requests}))
+    manifest = _manifest()
+    results: dict[str, dict[str, Any] | Exception] = {}
+    for request_id, student_id in requests:
+        try:
+            results[request_id] = _export(request_id, *collected[student_id], manifest, out)
+        except Exception as error:  # the others are still written; this one stays open
+            results[request_id] = error
+    return results
+
+
+def _export(
+    request_id: str,
+    subject: Subject,
+    found: list[Found],
+    explanations: list[dict[str, Any]],
+    manifest: dict[str, Any],
+    out: Path | None,
+) -> dict[str, Any]:
     if not found:
         raise request_policy.RequestRefused("no records are held under this student id")
     folder = (export_dir() / request_id).resolve()
     if folder.parent != export_dir().resolve():  # request ids are validated; belt and braces
         raise request_policy.RequestRefused("the request id is not usable as a folder name")
     created_at = datetime.now(UTC)
-    manifest = _manifest()
     page = render_html(request_id, subject, found, explanations, manifest, created_at)
     summary = {
         "request_id": request_id,

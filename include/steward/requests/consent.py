@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from steward import stores
+import duckdb
+
 from steward.requests.policy import CONSENT_ACTIONS, RequestRefused, consent_purposes
 from steward.requests.subject import table_exists
 
@@ -17,8 +18,14 @@ SOURCE = "subject request"  # `_source_file` of events recorded from a request
 
 
 def change(
-    request_id: str, student_id: str, purpose: str, action: str, occurred_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    request_id: str,
+    student_id: str,
+    purpose: str,
+    action: str,
+    occurred_at: datetime,
 ) -> dict[str, Any]:
+    """Record the change in the open identified store; return counts (no values)."""
     purpose, action = (purpose or "").strip(), (action or "").strip().lower()
     if purpose not in consent_purposes():
         raise RequestRefused(
@@ -27,31 +34,30 @@ def change(
         )
     if action not in CONSENT_ACTIONS:
         raise RequestRefused(f"a consent change is one of {', '.join(CONSENT_ACTIONS)}")
-    with stores.connect("identified") as con:
-        if (
-            not table_exists(con, "raw.students")
-            or not con.execute(
-                "select 1 from raw.students where trim(student_id) = ?", [student_id]
-            ).fetchone()
-        ):
-            raise RequestRefused("no records are held under this student id")
-        # the request id is the event id: handling the same request twice records it once
-        con.execute(
-            """insert into raw.consent_events by name
-            select ? as event_id, ? as student_id, ? as purpose, ? as action,
-                ?::timestamptz as occurred_at, ? as _source_file, ?::timestamptz as _loaded_at
-            where not exists (select 1 from raw.consent_events where event_id = ?)""",
-            [
-                request_id,
-                student_id,
-                purpose,
-                action,
-                occurred_at,
-                SOURCE,
-                datetime.now(UTC),
-                request_id,
-            ],
-        )
+    if (
+        not table_exists(con, "raw.students")
+        or not con.execute(
+            "select 1 from raw.students where trim(student_id) = ?", [student_id]
+        ).fetchone()
+    ):
+        raise RequestRefused("no records are held under this student id")
+    # the request id is the event id: handling the same request twice records it once
+    con.execute(
+        """insert into raw.consent_events by name
+        select ? as event_id, ? as student_id, ? as purpose, ? as action,
+            ?::timestamptz as occurred_at, ? as _source_file, ?::timestamptz as _loaded_at
+        where not exists (select 1 from raw.consent_events where event_id = ?)""",
+        [
+            request_id,
+            student_id,
+            purpose,
+            action,
+            occurred_at,
+            SOURCE,
+            datetime.now(UTC),
+            request_id,
+        ],
+    )
     return {
         "tables": {"identified.raw.consent_events": {"consent_events_recorded": 1}},
         "purpose": purpose,

@@ -1,15 +1,15 @@
 """Receiving and answering requests: one made now (CLI, a manual DAG run) or the pending
-rows of `raw.subject_requests` (loaded from the request extract). Each is logged when
-received, checked (the student id's form first: it is user input), carried out, and
-closed as done with its counts or refused with the reason. A request that fails for
-another reason stays open and is tried again on the next run; every step is safe to
-repeat."""
+rows of `raw.subject_requests` (loaded from the request extract), answered together as a
+batch (one request is a batch of one). Each is logged when received, checked (the student
+id's form first: it is user input), carried out, and closed as done with its own counts
+or refused with its reason. A request that fails for another reason stays open, while the
+others finish, and is tried again on the next run; every step is safe to repeat."""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,17 @@ class Outcome:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Request:
+    request_id: str
+    request_type: str
+    student_id: str | None  # as given: checked before use
+    field_name: str | None = None
+    value: str | None = None
+    received_at: datetime | None = None
+    source: str = "cli"
+
+
 def submit(
     request_type: str,
     student_id: str,
@@ -49,45 +60,133 @@ def submit(
     source: str = "cli",
     out: Path | None = None,
 ) -> Outcome:
-    """Log, carry out and close one request. Refusals are outcomes; other errors leave
-    the request open and propagate."""
-    if request_type not in REQUEST_TYPES:
-        raise ValueError(f"request type must be one of {', '.join(REQUEST_TYPES)}")
+    """Log, carry out and close one request (a batch of one). Refusals are outcomes;
+    other errors leave the request open and propagate."""
+    request = Request(
+        request_id or audit.new_run_id("request"),
+        request_type,
+        student_id,
+        field_name,
+        value,
+        received_at or datetime.now(UTC),
+        source,
+    )
+    (answered,) = answer([request], out)
+    if isinstance(answered, Exception):
+        raise answered
+    return answered
+
+
+def answer(requests: list[Request], out: Path | None = None) -> list[Outcome | Exception]:
+    """Log, carry out and close requests, in order; per request its outcome, or the error
+    that leaves it open. Requests are carried out in batches (each kind's work done once
+    for all the batch's students) that hold no student twice, so that what one request
+    about a student finds is what the earlier ones left, as when answered one by one."""
     started = datetime.now(UTC)
-    received_at = received_at or started
-    request_id = request_id or audit.new_run_id("request")
-    log.receive(request_id, request_type, received_at, source)
-    try:
-        identifier(request_id, "request id")  # it names the export folder
-        student = identifier(student_id, "student id")
-        counts = _carry_out(request_type, request_id, student, field_name, value, received_at, out)
-    except RequestRefused as refused:
-        log.finish(request_id, "refused", started_at=started, reason=str(refused))
-        logger.info("request %s (%s) refused: %s", request_id, request_type, refused)
-        return Outcome(request_id, request_type, "refused", reason=str(refused))
-    log.finish(request_id, "done", started_at=started, counts=counts)
-    logger.info("request %s (%s) done", request_id, request_type)
-    return Outcome(request_id, request_type, "done", counts)
-
-
-def _carry_out(
-    request_type: str,
-    request_id: str,
-    student_id: str,
-    field_name: str | None,
-    value: str | None,
-    received_at: datetime,
-    out: Path | None,
-) -> dict[str, Any]:
-    if request_type == "access":
-        return access.export(request_id, student_id, out)
-    if request_type == "erasure":
-        return erase.erase(request_id, student_id)
-    if request_type == "rectification":
-        return rectify.rectify(
-            request_id, student_id, rectifiable_field(field_name), value or "", received_at
+    results: dict[str, dict[str, Any] | Exception] = {}
+    known = []
+    for request in requests:
+        if request.request_type in REQUEST_TYPES:
+            known.append(request)
+        else:
+            results[request.request_id] = ValueError(
+                f"request type must be one of {', '.join(REQUEST_TYPES)}"
+            )
+    log.receive_many(
+        [(r.request_id, r.request_type, r.received_at or started, r.source) for r in known]
+    )
+    checked = []
+    for request in known:
+        try:
+            identifier(request.request_id, "request id")  # it names the export folder
+            student = identifier(request.student_id, "student id")
+        except RequestRefused as refused:
+            results[request.request_id] = refused
+            continue
+        checked.append(
+            replace(request, student_id=student, received_at=request.received_at or started)
         )
-    return consent.change(request_id, student_id, field_name or "", value or "", received_at)
+    for batch in _batches(checked):
+        results.update(_carry_out(batch, out))
+    answered: list[Outcome | Exception] = []
+    closings = []
+    for request in requests:
+        result = results[request.request_id]
+        kind = request.request_type
+        if isinstance(result, RequestRefused):
+            answered.append(Outcome(request.request_id, kind, "refused", reason=str(result)))
+            logger.info("request %s (%s) refused: %s", request.request_id, kind, result)
+        elif isinstance(result, Exception):
+            answered.append(result)
+            continue
+        else:
+            answered.append(Outcome(request.request_id, kind, "done", result))
+            logger.info("request %s (%s) done", request.request_id, kind)
+        closing = answered[-1]
+        closings.append(
+            log.Closing(closing.request_id, closing.status, closing.counts, closing.reason)
+        )
+    log.finish_many(closings, started_at=started)
+    return answered
+
+
+def _batches(requests: list[Request]) -> list[list[Request]]:
+    """Consecutive runs of requests in which no student comes twice."""
+    batches: list[list[Request]] = [[]]
+    for request in requests:
+        if any(r.student_id == request.student_id for r in batches[-1]):
+            batches.append([])
+        batches[-1].append(request)
+    return [b for b in batches if b]
+
+
+def _carry_out(batch: list[Request], out: Path | None) -> dict[str, dict[str, Any] | Exception]:
+    """Each kind's requests of a batch together, reads before changes; a kind that fails
+    as a whole leaves its requests open, and the other kinds still run."""
+    kinds = {kind: [r for r in batch if r.request_type == kind] for kind in REQUEST_TYPES}
+    steps = [
+        (kinds["access"], lambda rs: access.export_many(_students(rs), out)),
+        (kinds["erasure"], lambda rs: erase.erase_many(_students(rs))),
+        (kinds["rectification"] + kinds[CONSENT], _record_all),
+    ]
+    results: dict[str, dict[str, Any] | Exception] = {}
+    for requests, step in steps:
+        if requests:
+            try:
+                results |= step(requests)
+            except Exception as error:
+                results |= {r.request_id: error for r in requests}
+    return results
+
+
+def _students(requests: list[Request]) -> list[tuple[str, str]]:
+    return [(r.request_id, r.student_id) for r in requests]
+
+
+def _record_all(requests: list[Request]) -> dict[str, dict[str, Any] | Exception]:
+    """Rectifications and consent changes, recorded in one connection to the identified
+    store; one that fails leaves the others recorded."""
+    results: dict[str, dict[str, Any] | Exception] = {}
+    with stores.connect("identified") as con:
+        for r in requests:
+            try:
+                if r.request_type == "rectification":
+                    field = rectifiable_field(r.field_name)
+                    results[r.request_id] = rectify.rectify(
+                        con, r.request_id, r.student_id, field, r.value or "", r.received_at
+                    )
+                else:
+                    results[r.request_id] = consent.change(
+                        con,
+                        r.request_id,
+                        r.student_id,
+                        r.field_name or "",
+                        r.value or "",
+                        r.received_at,
+                    )
+            except Exception as error:
+                results[r.request_id] = error
+    return results
 
 
 def pending() -> list[dict[str, Any]]:
@@ -114,23 +213,25 @@ def pending() -> list[dict[str, Any]]:
 def process_pending() -> dict[str, Any]:
     """Answer every pending request; returns counts by kind and outcome. Raises at the end
     (naming the request ids) if any failed, so that the run is retried."""
+    requests = [
+        Request(
+            row["request_id"].strip(),
+            row["request_type"],
+            row["student_id"],
+            row["field"],
+            row["new_value"],
+            row["received_at"],
+            "extract",
+        )
+        for row in pending()
+    ]
     outcomes, failed = [], []
-    for row in pending():
-        try:
-            outcomes.append(
-                submit(
-                    row["request_type"],
-                    row["student_id"],
-                    field_name=row["field"],
-                    value=row["new_value"],
-                    received_at=row["received_at"],
-                    request_id=row["request_id"].strip(),
-                    source="extract",
-                )
-            )
-        except Exception:
-            logger.exception("request %s failed; it stays open", row["request_id"])
-            failed.append(row["request_id"])
+    for request, answered in zip(requests, answer(requests), strict=True):
+        if isinstance(answered, Exception):
+            logger.error("request %s failed; it stays open", request.request_id, exc_info=answered)
+            failed.append(request.request_id)
+        else:
+            outcomes.append(answered)
     summary = summarise(outcomes)
     if failed:
         raise RuntimeError(

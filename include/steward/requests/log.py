@@ -6,6 +6,7 @@ student only in the identified zone, and an erasure removes even that."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,27 +30,43 @@ create table if not exists request_log (
 )"""
 
 
-def receive(request_id: str, request_type: str, received_at: datetime, source: str) -> bool:
-    """Open a request (due `due_within_months` after receipt); False if already logged."""
+def receive(request_id: str, request_type: str, received_at: datetime, source: str) -> None:
+    """Open one request (see `receive_many`)."""
+    receive_many([(request_id, request_type, received_at, source)])
+
+
+def receive_many(requests: list[tuple[str, str, datetime, str]]) -> None:
+    """Open each (request id, kind, received at, source) not logged yet, due
+    `due_within_months` after receipt."""
+    if not requests:
+        return
     with stores.connect("audit") as con:
         con.execute(SCHEMA)
-        if con.execute("select 1 from request_log where request_id = ?", [request_id]).fetchone():
-            return False
-        con.execute(
-            """insert into request_log (request_id, request_type, source, received_at, due_by,
-                status, policy_version)
+        con.executemany(
+            """insert or ignore into request_log (request_id, request_type, source,
+                received_at, due_by, status, policy_version)
             values (?, ?, ?, ?, ?::timestamptz + to_months(?), 'open', ?)""",
             [
-                request_id,
-                request_type,
-                source,
-                received_at,
-                received_at,
-                policy.load().due_within_months,
-                audit.policy_version(),
+                [
+                    request_id,
+                    request_type,
+                    source,
+                    received_at,
+                    received_at,
+                    policy.load().due_within_months,
+                    audit.policy_version(),
+                ]
+                for request_id, request_type, received_at, source in requests
             ],
         )
-    return True
+
+
+@dataclass(frozen=True)
+class Closing:
+    request_id: str
+    status: str  # done | refused
+    counts: dict[str, Any] | None = None
+    reason: str | None = None
 
 
 def finish(
@@ -60,32 +77,53 @@ def finish(
     counts: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    """Close a request as `done` or `refused`, with its counts or the reason, and leave the
-    matching entry in the audit log."""
-    if status not in STATUSES[1:]:
-        raise ValueError(f"a request closes as done or refused, not {status!r}")
+    """Close one request (see `finish_many`)."""
+    finish_many([Closing(request_id, status, counts, reason)], started_at=started_at)
+
+
+def finish_many(closings: list[Closing], *, started_at: datetime) -> None:
+    """Close requests as `done` or `refused`, with their counts or the reason, and leave
+    the matching entries in the audit log."""
+    for closing in closings:
+        if closing.status not in STATUSES[1:]:
+            raise ValueError(f"a request closes as done or refused, not {closing.status!r}")
+    if not closings:
+        return
     now = datetime.now(UTC)
-    with stores.connect("audit") as con:
+    with stores.connect("audit") as con:  # held open: each audit write below reuses it
         con.execute(SCHEMA)
-        request_type = con.execute(
-            """update request_log set status = ?, completed_at = ?, counts = ?, reason = ?,
-                policy_version = ?
-            where request_id = ? returning request_type""",
-            [
-                status,
-                now,
-                json.dumps(counts or {}, sort_keys=True, default=str),
-                reason,
-                audit.policy_version(),
-                request_id,
-            ],
-        ).fetchone()
-    if request_type is None:
-        raise ValueError(f"request {request_id} is not in the request log; receive it first")
-    counts = counts or {}
+        con.begin()  # the log's rows in one commit
+        kinds = []
+        for closing in closings:
+            request_type = con.execute(
+                """update request_log set status = ?, completed_at = ?, counts = ?,
+                    reason = ?, policy_version = ?
+                where request_id = ? returning request_type""",
+                [
+                    closing.status,
+                    now,
+                    json.dumps(closing.counts or {}, sort_keys=True, default=str),
+                    closing.reason,
+                    audit.policy_version(),
+                    closing.request_id,
+                ],
+            ).fetchone()
+            if request_type is None:
+                con.rollback()
+                raise ValueError(
+                    f"request {closing.request_id} is not in the request log; receive it first"
+                )
+            kinds.append(request_type[0])
+        con.commit()
+        for closing, kind in zip(closings, kinds, strict=True):
+            _audit(closing, kind, started_at)
+
+
+def _audit(closing: Closing, request_type: str, started_at: datetime) -> None:
+    counts = closing.counts or {}
     per_table = [
         {
-            "outcome": status,
+            "outcome": closing.status,
             "store": label.split(".", 1)[0],
             "table_name": label.split(".", 1)[1],
             "rows_affected": sum(n for n in rows.values() if isinstance(n, int)),
@@ -94,10 +132,11 @@ def finish(
         for label, rows in counts.get("tables", {}).items()
     ]
     overall = {k: v for k, v in counts.items() if k != "tables"}
+    detail = {"reason": closing.reason} if closing.reason else overall
     audit.record_many(
-        request_id,
-        f"subject_request_{request_type[0]}",
-        [*per_table, {"outcome": status, "detail": {"reason": reason} if reason else overall}],
+        closing.request_id,
+        f"subject_request_{request_type}",
+        [*per_table, {"outcome": closing.status, "detail": detail}],
         started_at=started_at,
     )
 

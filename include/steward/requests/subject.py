@@ -46,52 +46,75 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def resolve(con: duckdb.DuckDBPyConnection, student_id: str, key: bytes | None = None) -> Subject:
-    """The student's identifiers from an open identified store. The pseudonym comes from
-    the identity map, or from the key when the map no longer has it (an erasure re-run)."""
-    found: dict[str, set[str]] = {c: set() for c in (*IDENTIFIER_COLUMNS, "full_name")}
+    """The student's identifiers from an open identified store (see `resolve_many`)."""
+    return resolve_many(con, [student_id], key)[student_id]
+
+
+def resolve_many(
+    con: duckdb.DuckDBPyConnection, student_ids: list[str], key: bytes | None = None
+) -> dict[str, Subject]:
+    """Each student's identifiers from an open identified store, in one query per table.
+    The pseudonym comes from the identity map, or from the key when the map no longer has
+    it (an erasure re-run)."""
+    found = {s: {c: set() for c in (*IDENTIFIER_COLUMNS, "full_name")} for s in student_ids}
     if table_exists(con, "raw.students"):
         rows = con.execute(
-            f"""select {", ".join(f"trim({c})" for c in IDENTIFIER_COLUMNS)},
+            f"""select trim(student_id), {", ".join(f"trim({c})" for c in IDENTIFIER_COLUMNS)},
                 trim(concat_ws(' ', trim(first_name), trim(last_name)))
-            from raw.students where trim(student_id) = ?""",
-            [student_id],
+            from raw.students where trim(student_id) in (select unnest(?::varchar[]))""",
+            [student_ids],
         ).fetchall()
-        for row in rows:
-            for name, value in zip((*IDENTIFIER_COLUMNS, "full_name"), row, strict=True):
+        for student_id, *values in rows:
+            for name, value in zip((*IDENTIFIER_COLUMNS, "full_name"), values, strict=True):
                 if value:
-                    found[name].add(value)
-    mapped = None
+                    found[student_id][name].add(value)
+    mapped = {}
     if table_exists(con, "identity.identity_map"):
-        row = con.execute(
-            "select pseudonym from identity.identity_map "
-            "where subject_type = 'student' and source_id = ?",
-            [student_id],
-        ).fetchone()
-        mapped = row[0] if row else None
-    if mapped is None and key is not None:
-        mapped = pseudonym.pseudonym(key, "student", student_id)
-    full_names = {n for n in found["full_name"] if " " in n}
-    tokens = {student_id, *full_names, *(v for c in IDENTIFIER_COLUMNS for v in found[c])}
-    return Subject(
-        student_id=student_id,
-        pseudonym=mapped,
-        usernames=tuple(sorted(found["username"])),
-        tokens=tuple(sorted(t for t in tokens if len(t) >= MIN_TOKEN)),
-    )
+        mapped = dict(
+            con.execute(
+                "select source_id, pseudonym from identity.identity_map "
+                "where subject_type = 'student' and source_id in (select unnest(?::varchar[]))",
+                [student_ids],
+            ).fetchall()
+        )
+    subjects = {}
+    for student_id, values in found.items():
+        held = mapped.get(student_id)
+        if held is None and key is not None:
+            held = pseudonym.pseudonym(key, "student", student_id)
+        full_names = {n for n in values["full_name"] if " " in n}
+        tokens = {student_id, *full_names, *(v for c in IDENTIFIER_COLUMNS for v in values[c])}
+        subjects[student_id] = Subject(
+            student_id=student_id,
+            pseudonym=held,
+            usernames=tuple(sorted(values["username"])),
+            tokens=tuple(sorted(t for t in tokens if len(t) >= MIN_TOKEN)),
+        )
+    return subjects
 
 
-def key_condition(table: catalog.Table, subject: Subject) -> tuple[str, list[str]] | None:
-    """A parameterised `where` clause selecting the student's rows of a keyed table, or
-    None when the student has no value for its key (no usernames, no pseudonym). Keys are
+def key_condition(table: catalog.Table, subjects: list[Subject]) -> tuple[str, list[str]] | None:
+    """A parameterised `where` clause selecting the students' rows of a keyed table, or
+    None when no student has a value for its key (no usernames, no pseudonym). Keys are
     stored trimmed (ingest trims every value), so the column is compared as it is."""
-    values = subject.key_values(table.key_kind)
+    values = sorted(owners(table, subjects))
     if not values:
         return None
-    clause = f"{table.subject_key} in ({', '.join('?' for _ in values)})"
+    clause = f"{table.subject_key} in (select unnest(?::varchar[]))"
     if table.subject_key == "source_id":
         # the identity map's key column holds staff ids too (pseudonym.IDENTITY_MAP)
         clause += " and subject_type = 'student'"
-    return clause, list(values)
+    return clause, [values]
+
+
+def owners(table: catalog.Table, subjects: list[Subject]) -> dict[str, list[int]]:
+    """Each value of the table's subject key that names one of `subjects` -> the
+    positions of the students it names (a username two students carried names both)."""
+    found: dict[str, list[int]] = {}
+    for position, subject in enumerate(subjects):
+        for value in subject.key_values(table.key_kind):
+            found.setdefault(value, []).append(position)
+    return found
 
 
 def text_pattern(subject: Subject) -> str:

@@ -310,3 +310,35 @@ def test_when_a_drop_with_its_own_stewardignore_lands_in_a_subfolder_then_it_sti
         "module_instance.tsv",
         "student.tsv",
     ]
+
+
+def test_when_items_are_read_ahead_then_they_come_in_order_with_errors_where_they_arose():
+    produced = []
+
+    def items():
+        for n in range(5):
+            produced.append(n)
+            if n == 3:
+                raise ValueError("line 3 unreadable")
+            yield n
+
+    got = []
+    with pytest.raises(ValueError, match="line 3 unreadable"):
+        for item in ingest_module.read_ahead(items()):
+            got.append(item)
+    assert got == [0, 1, 2]
+    assert produced == [0, 1, 2, 3]
+
+
+def test_when_the_reader_stops_early_then_at_most_one_item_was_read_ahead():
+    produced = []
+
+    def items():
+        for n in range(100):
+            produced.append(n)
+            yield n
+
+    ahead = ingest_module.read_ahead(items())
+    assert [next(ahead), next(ahead)] == [0, 1]
+    ahead.close()
+    assert produced == [0, 1, 2]

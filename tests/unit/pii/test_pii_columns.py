@@ -4,6 +4,7 @@ never counting, and new fields of an extract classified before the file is loade
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,8 @@ import orjson
 import pytest
 
 from steward.ingest import ingest
-from steward.pii.columns import classify
+from steward.pii.columns import classify, sample_table
+from steward.pii.policy import load_pii_policy
 from steward.sources.generator import generate
 
 PHONES = [f"07700 900{n:03d}" for n in range(0, 400, 20)]
@@ -83,6 +85,34 @@ def test_when_one_free_text_in_twenty_still_names_someone_then_the_column_is_fla
     flagged, _ = classify("redacted_text", leaky)
     assert {c.entity for c in flagged} == {"PERSON", "UK_PHONE"}
     assert all(c.share == pytest.approx(0.05) for c in flagged)
+
+
+def _big_table() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(
+        """create table main.events as
+        select i as event_id, 'S' || lpad((i % 5000)::varchar, 7, '0') as student_id,
+            case when i % 50 = 0 then 'note ' || i end as sparse
+        from range(200000) t(i)"""
+    )
+    return con
+
+
+def test_when_a_table_is_larger_than_sample_rows_then_values_come_from_one_row_sample():
+    policy = dataclasses.replace(load_pii_policy().discovery, sample_rows=20_000)
+    con = _big_table()
+    sampled = sample_table(con, "main.events", ["event_id", "student_id", "sparse"], policy)
+    whole = dataclasses.replace(policy, sample_rows=10**9)  # every row, column by column
+    assert sampled == sample_table(con, "main.events", ["event_id", "student_id", "sparse"], policy)
+    assert {c: len(v) for c, v in sampled.items()} == {
+        "event_id": 200,
+        "student_id": 200,
+        "sparse": 200,  # a column filled in one row in 50 still yields its values
+    }
+    assert all(v.startswith("S") for v in sampled["student_id"])
+    # the values come from the table, not all from its first rows
+    assert max(map(int, sampled["event_id"])) > 100_000
+    assert sample_table(con, "main.events", ["sparse"], whole)["sparse"] != sampled["sparse"]
 
 
 @pytest.fixture(scope="module")
