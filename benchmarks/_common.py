@@ -9,6 +9,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import psutil
 
@@ -53,42 +54,65 @@ def table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
+class Peak(NamedTuple):
+    rss: int  # bytes, summed over the process tree
+    pss: int
+    top: list[tuple[int, str]]  # (PSS bytes, command line) of the largest, at the PSS peak
+
+
 class TreeRssSampler(threading.Thread):
-    """Peak of (RSS of a process + RSS of every descendant), sampled every `interval`
-    seconds; the process is this one unless `pid` is given."""
+    """Peak memory of a process and every descendant, sampled every `interval` seconds;
+    the process is this one unless `pid` is given. Two sums: of resident sets (RSS, which
+    counts a page that forked processes share once per process: Airflow's LocalExecutor
+    workers and task processes are forks) and of proportional sets (PSS, which shares such
+    a page out among them: what the tree takes from the machine). At each PSS peak the
+    largest processes are kept (`peak_top`, `lap()`)."""
 
     def __init__(self, pid: int | None = None, interval: float = 0.2) -> None:
         super().__init__(daemon=True)
         self.process = psutil.Process(pid)
         self.interval = interval
-        self.peak = 0
-        self._lap_peak = 0
+        self.peak = 0  # RSS sum
+        self.peak_pss = 0
+        self.peak_top: list[tuple[int, str]] = []
+        self._lap = Peak(0, 0, [])
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            total = 0
+            rss = pss = 0
+            sizes = []
             try:
                 tree = [self.process, *self.process.children(recursive=True)]
             except psutil.Error:
                 tree = []
             for proc in tree:
                 try:
-                    total += proc.memory_info().rss
+                    info = proc.memory_full_info()
+                    label = " ".join(proc.cmdline())[:120] or proc.name()
                 except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-            self._lap_peak = max(self._lap_peak, total)
+                    continue
+                rss += info.rss
+                pss += info.pss
+                sizes.append((info.pss, label))
+            top = sorted(sizes, reverse=True)[:5]
+            self.peak = max(self.peak, rss)
+            if pss > self.peak_pss:
+                self.peak_pss, self.peak_top = pss, top
+            lap = self._lap
+            self._lap = Peak(
+                max(lap.rss, rss), max(lap.pss, pss), top if pss > lap.pss else lap.top
+            )
             self._halt.wait(self.interval)
 
-    def lap(self) -> int:
-        """The peak since the last lap (or the start), in bytes; the next lap starts now.
-        `stop()` still returns the peak over the whole run."""
-        peak, self._lap_peak = self._lap_peak, 0
-        return peak
+    def lap(self) -> Peak:
+        """The peaks since the last lap (or the start); the next lap starts now. `stop()`
+        still returns the peak over the whole run."""
+        lap, self._lap = self._lap, Peak(0, 0, [])
+        return lap
 
     def stop(self) -> int:
-        """Stop sampling; the peak in bytes."""
+        """Stop sampling; the peak RSS sum in bytes (`peak_pss` for the PSS sum)."""
         self._halt.set()
         self.join()
         return self.peak

@@ -161,7 +161,10 @@ def main() -> None:
             print(f"  {dag_id} ...", flush=True)
             sampler.lap()
             runs[dag_id] = run_once(api, dag_id, confs.get(dag_id, {}), args.timeout)
-            runs[dag_id]["peak_rss_gib"] = round(sampler.lap() / 2**30, 2)
+            lap = sampler.lap()
+            runs[dag_id]["peak_rss_gib"] = round(lap.rss / 2**30, 2)
+            runs[dag_id]["peak_pss_gib"] = round(lap.pss / 2**30, 2)
+            runs[dag_id]["largest_at_peak"] = [(round(b / 2**30, 2), cmd) for b, cmd in lap.top]
             print(f"  {dag_id}: {runs[dag_id]['state']} in {runs[dag_id]['seconds']:.0f} s")
             if runs[dag_id]["state"] != "success":
                 break
@@ -181,14 +184,20 @@ def main() -> None:
         reverse=True,
     )[:12]
     print()
-    print(f"{'DAG':<30}{'state':>10}{'seconds':>10}{'tasks':>8}{'peak GiB':>10}")
+    print(f"{'DAG':<30}{'state':>10}{'seconds':>10}{'tasks':>8}{'RSS GiB':>10}{'PSS GiB':>10}")
     for dag_id, run in runs.items():
         print(
             f"{dag_id:<30}{run['state']:>10}{run['seconds']:>10.0f}{len(run['tasks']):>8}"
-            f"{run['peak_rss_gib']:>10.2f}"
+            f"{run['peak_rss_gib']:>10.2f}{run['peak_pss_gib']:>10.2f}"
         )
     print(f"{'total':<30}{'':>10}{total:>10.0f}")
-    print(f"peak memory of Airflow's process tree: {peak / 2**30:.2f} GiB")
+    print(
+        f"peak memory of Airflow's process tree: {sampler.peak_pss / 2**30:.2f} GiB "
+        f"(PSS: shared pages counted once), {peak / 2**30:.2f} GiB (RSS summed); "
+        "largest processes at the PSS peak:"
+    )
+    for size, command in sampler.peak_top:
+        print(f"  {size / 2**30:6.2f} GiB  {command}")
     print("slowest tasks:")
     for seconds, name in slowest:
         print(f"  {seconds:8.1f} s  {name}")
@@ -199,6 +208,7 @@ def main() -> None:
             "vle_statements": statements,
             "total_seconds": round(total, 1),
             "peak_rss_gib": round(peak / 2**30, 2),
+            "peak_pss_gib": round(sampler.peak_pss / 2**30, 2),
             "load_average": os.getloadavg(),
             "dags": runs,
         },
