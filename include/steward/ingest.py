@@ -6,7 +6,6 @@ whose content was loaded before is skipped. Rows in = rows loaded + rows quarant
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +17,7 @@ from typing import TypeVar
 
 import duckdb
 
-from steward import audit, contracts, sources, stores
+from steward import audit, contracts, digests, sources, stores
 from steward.contracts import Column, Table
 from steward.requests import schema as request_tables
 from steward.requests import suppression
@@ -296,17 +295,6 @@ def read_ahead(items: Iterable[T]) -> Iterator[T]:
             yield item
 
 
-def sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def sha256_many(paths: Iterable[Path]) -> list[str]:
-    """`sha256` of each file, on every core (hashlib lets other threads run)."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(pool.map(sha256, paths))
-
-
 def _load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -531,9 +519,9 @@ def ingest(
     results: list[FileResult] = []
     with stores.connect("identified") as con:
         create_schema(con)
-        digests = read_ahead(sha256(item[1]) for item in planned)
+        hashes = read_ahead(digests.digest(item[1]) for item in planned)
         for (_order, path, adapter, delimiter, error, _first), digest in zip(
-            planned, digests, strict=True
+            planned, hashes, strict=True
         ):
             loaded = con.execute(
                 "select format from raw.loaded_files where file_hash = ?", [digest]

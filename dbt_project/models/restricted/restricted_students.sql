@@ -9,12 +9,13 @@ latest as (
 
 restricted as (
     select
-        {{ pseudonymise('student_id') }} as student_pseudonym,
+        student_map.pseudonym as student_pseudonym,
         ethnicity,
         disability,
         religion,
         care_leaver
     from latest
+    {{ join_identity_map('latest.student_id', 'student_map') }}
 )
 
 select * from restricted

@@ -6,12 +6,13 @@ consent_events as (
 
 pseudonymised as (
     select
-        sha256(event_id || {{ pseudonymise('student_id') }}) as consent_event_key,
-        {{ pseudonymise('student_id') }} as student_pseudonym,
+        sha256(consent_events.event_id || student_map.pseudonym) as consent_event_key,
+        student_map.pseudonym as student_pseudonym,
         purpose,
         action as consent_action,
-        occurred_at
+        consent_events.occurred_at
     from consent_events
+    {{ join_identity_map('consent_events.student_id', 'student_map') }}
 )
 
 select * from pseudonymised

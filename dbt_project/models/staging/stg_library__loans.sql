@@ -11,13 +11,14 @@ students as (
 
 pseudonymised as (
     select
-        sha256(loans.item_id || coalesce({{ pseudonymise('students.student_id') }}, '') || loans.borrowed_at::varchar)
+        sha256(loans.item_id || coalesce(student_map.pseudonym, '') || loans.borrowed_at::varchar)
             as loan_key,
-        {{ pseudonymise('students.student_id') }} as student_pseudonym,
+        student_map.pseudonym as student_pseudonym,
         loans.item_subtype,
         loans.borrowed_at
     from loans
     inner join students on trim(loans.username) = trim(students.username)
+    {{ join_identity_map('students.student_id', 'student_map') }}
 )
 
 select * from pseudonymised

@@ -10,13 +10,15 @@ redacted_notes as (
 
 pseudonymised as (
     select
-        sha256(note_id || {{ pseudonymise('student_id') }}) as case_note_key,
-        {{ pseudonymise('student_id') }} as student_pseudonym,
-        {{ pseudonymise('staff_id', 'staff') }} as staff_pseudonym,
-        created_at,
-        redacted_text,
-        entity_counts
+        sha256(redacted_notes.note_id || student_map.pseudonym) as case_note_key,
+        student_map.pseudonym as student_pseudonym,
+        staff_map.pseudonym as staff_pseudonym,
+        redacted_notes.created_at,
+        redacted_notes.redacted_text,
+        redacted_notes.entity_counts
     from redacted_notes
+    {{ join_identity_map('redacted_notes.student_id', 'student_map') }}
+    {{ join_identity_map('redacted_notes.staff_id', 'staff_map', 'staff') }}
 ),
 
 tagged as (

@@ -11,13 +11,14 @@ held as (
 
 pseudonymised as (
     select
-        trim(assessment_id) || '|' || {{ pseudonymise('student_id') }} as assessment_result_key,
+        trim(assessment_id) || '|' || student_map.pseudonym as assessment_result_key,
         trim(assessment_id) as assessment_id,
-        {{ pseudonymise('student_id') }} as student_pseudonym,
+        student_map.pseudonym as student_pseudonym,
         submitted_date,
         is_banked,
         score
     from held
+    {{ join_identity_map('held.student_id', 'student_map') }}
 )
 
 select * from pseudonymised

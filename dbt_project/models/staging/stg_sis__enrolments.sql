@@ -32,8 +32,8 @@ held as (
 
 pseudonymised as (
     select
-        {{ pseudonymise('student_id') }} || '|' || module_instance_id as enrolment_key,
-        {{ pseudonymise('student_id') }} as student_pseudonym,
+        student_map.pseudonym || '|' || module_instance_id as enrolment_key,
+        student_map.pseudonym as student_pseudonym,
         module_instance_id,
         start_date,
         end_date,
@@ -47,6 +47,7 @@ pseudonymised as (
         studied_credits,
         print_credits
     from held
+    {{ join_identity_map('held.student_id', 'student_map') }}
 )
 
 select * from pseudonymised

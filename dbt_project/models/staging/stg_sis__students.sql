@@ -14,13 +14,13 @@ rectified as (
 
 minimised as (
     select
-        {{ pseudonymise('student_id') }} as student_pseudonym,
+        student_map.pseudonym as student_pseudonym,
         {{ age_band('birth_date') }} as age_band_at_reference,
         sex,
         overseas,
         regexp_extract(upper(trim(postcode)), '^([A-Z]{1,2}[0-9][A-Z0-9]?)', 1) as postcode_outcode,
         socio_economic,
-        {{ pseudonymise('tutor_staff_id', 'staff') }} as tutor_pseudonym,
+        tutor_map.pseudonym as tutor_pseudonym,
         fee_status,
         imd_quintile,
         region,
@@ -32,6 +32,8 @@ minimised as (
         entry_points_schema,
         provided_at
     from rectified
+    {{ join_identity_map('rectified.student_id', 'student_map') }}
+    {{ join_identity_map('rectified.tutor_staff_id', 'tutor_map', 'staff') }}
 )
 
 select * from minimised

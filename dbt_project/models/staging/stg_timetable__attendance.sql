@@ -6,8 +6,8 @@ latest as (
 
 pseudonymised as (
     select
-        {{ pseudonymise('student_id') }} || '|' || trim(event_id) as attendance_key,
-        {{ pseudonymise('student_id') }} as student_pseudonym,
+        student_map.pseudonym || '|' || trim(latest.event_id) as attendance_key,
+        student_map.pseudonym as student_pseudonym,
         trim(event_id) as event_id,
         event_type,
         trim(module_instance_id) as module_instance_id,
@@ -15,6 +15,7 @@ pseudonymised as (
         attended as is_attended,
         coalesce(late, false) as is_late
     from latest
+    {{ join_identity_map('latest.student_id', 'student_map') }}
 )
 
 select * from pseudonymised

@@ -9,8 +9,8 @@ events as (
 
 pseudonymised as (
     select
-        sha256(statement_id || {{ pseudonymise('student_id') }}) as event_key,
-        {{ pseudonymise('student_id') }} as student_pseudonym,
+        sha256(events.statement_id || student_map.pseudonym) as event_key,
+        student_map.pseudonym as student_pseudonym,
         trim(module_instance_id) as module_instance_id,
         verb,
         object_type,
@@ -18,6 +18,7 @@ pseudonymised as (
         score_scaled,
         event_count
     from events
+    {{ join_identity_map('events.student_id', 'student_map') }}
 )
 
 select * from pseudonymised

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from steward import catalog, dbt, stores
-from steward.ingest import sha256_many
+from steward.digests import digests
 from steward.retention import policy
 from steward.risk._sql import literal, quote, quote_relation
 
@@ -271,7 +271,7 @@ def due_files(as_of: date) -> list[tuple[str, str, list[Path]]]:
         files = sorted(p for p in root.rglob("*") if p.is_file())
         if retention.anchor == "file_load":
             loaded = _expired_loads(cutoff)
-            hashed = zip(files, sha256_many(files) if loaded else [], strict=False)
+            hashed = zip(files, digests(files) if loaded else [], strict=False)
             due = [p for p, digest in hashed if digest in loaded]
         else:
             limit = datetime.combine(cutoff, datetime.min.time(), UTC).timestamp()
