@@ -10,10 +10,10 @@ latest as (
 restricted as (
     select
         student_map.pseudonym as student_pseudonym,
-        ethnicity,
-        disability,
-        religion,
-        care_leaver
+        latest.ethnicity,
+        latest.disability,
+        latest.religion,
+        latest.care_leaver
     from latest
     {{ join_identity_map('latest.student_id', 'student_map') }}
 )

@@ -11,12 +11,12 @@ held as (
 
 pseudonymised as (
     select
-        trim(assessment_id) || '|' || student_map.pseudonym as assessment_result_key,
-        trim(assessment_id) as assessment_id,
+        trim(held.assessment_id) || '|' || student_map.pseudonym as assessment_result_key,
+        trim(held.assessment_id) as assessment_id,
         student_map.pseudonym as student_pseudonym,
-        submitted_date,
-        is_banked,
-        score
+        held.submitted_date,
+        held.is_banked,
+        held.score
     from held
     {{ join_identity_map('held.student_id', 'student_map') }}
 )

@@ -32,20 +32,20 @@ held as (
 
 pseudonymised as (
     select
-        student_map.pseudonym || '|' || module_instance_id as enrolment_key,
+        student_map.pseudonym || '|' || held.module_instance_id as enrolment_key,
         student_map.pseudonym as student_pseudonym,
-        module_instance_id,
-        start_date,
-        end_date,
-        actual_mark,
-        agreed_mark,
-        agreed_grade,
-        result,
-        withdrawal_date,
-        registration_date,
-        prior_attempts,
-        studied_credits,
-        print_credits
+        held.module_instance_id,
+        held.start_date,
+        held.end_date,
+        held.actual_mark,
+        held.agreed_mark,
+        held.agreed_grade,
+        held.result,
+        held.withdrawal_date,
+        held.registration_date,
+        held.prior_attempts,
+        held.studied_credits,
+        held.print_credits
     from held
     {{ join_identity_map('held.student_id', 'student_map') }}
 )

@@ -15,22 +15,22 @@ rectified as (
 minimised as (
     select
         student_map.pseudonym as student_pseudonym,
-        {{ age_band('birth_date') }} as age_band_at_reference,
-        sex,
-        overseas,
-        regexp_extract(upper(trim(postcode)), '^([A-Z]{1,2}[0-9][A-Z0-9]?)', 1) as postcode_outcode,
-        socio_economic,
+        {{ age_band('rectified.birth_date') }} as age_band_at_reference,
+        rectified.sex,
+        rectified.overseas,
+        regexp_extract(upper(trim(rectified.postcode)), '^([A-Z]{1,2}[0-9][A-Z0-9]?)', 1) as postcode_outcode,
+        rectified.socio_economic,
         tutor_map.pseudonym as tutor_pseudonym,
-        fee_status,
-        imd_quintile,
-        region,
-        highest_education,
-        age_band as source_age_band,
-        imd_band,
-        entry_quals,
-        entry_points,
-        entry_points_schema,
-        provided_at
+        rectified.fee_status,
+        rectified.imd_quintile,
+        rectified.region,
+        rectified.highest_education,
+        rectified.age_band as source_age_band,
+        rectified.imd_band,
+        rectified.entry_quals,
+        rectified.entry_points,
+        rectified.entry_points_schema,
+        rectified.provided_at
     from rectified
     {{ join_identity_map('rectified.student_id', 'student_map') }}
     {{ join_identity_map('rectified.tutor_staff_id', 'tutor_map', 'staff') }}

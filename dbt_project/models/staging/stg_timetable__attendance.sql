@@ -8,12 +8,12 @@ pseudonymised as (
     select
         student_map.pseudonym || '|' || trim(latest.event_id) as attendance_key,
         student_map.pseudonym as student_pseudonym,
-        trim(event_id) as event_id,
-        event_type,
-        trim(module_instance_id) as module_instance_id,
-        start_at as event_start_at,
-        attended as is_attended,
-        coalesce(late, false) as is_late
+        trim(latest.event_id) as event_id,
+        latest.event_type,
+        trim(latest.module_instance_id) as module_instance_id,
+        latest.start_at as event_start_at,
+        latest.attended as is_attended,
+        coalesce(latest.late, false) as is_late
     from latest
     {{ join_identity_map('latest.student_id', 'student_map') }}
 )

@@ -11,12 +11,12 @@ pseudonymised as (
     select
         sha256(events.statement_id || student_map.pseudonym) as event_key,
         student_map.pseudonym as student_pseudonym,
-        trim(module_instance_id) as module_instance_id,
-        verb,
-        object_type,
-        occurred_at,
-        score_scaled,
-        event_count
+        trim(events.module_instance_id) as module_instance_id,
+        events.verb,
+        events.object_type,
+        events.occurred_at,
+        events.score_scaled,
+        events.event_count
     from events
     {{ join_identity_map('events.student_id', 'student_map') }}
 )
