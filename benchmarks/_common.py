@@ -61,54 +61,93 @@ class Peak(NamedTuple):
 
 
 class TreeRssSampler(threading.Thread):
-    """Peak memory of a process and every descendant, sampled every `interval` seconds;
-    the process is this one unless `pid` is given. Two sums: of resident sets (RSS, which
-    counts a page that forked processes share once per process: Airflow's LocalExecutor
-    workers and task processes are forks) and of proportional sets (PSS, which shares such
-    a page out among them: what the tree takes from the machine). At each PSS peak the
-    largest processes are kept (`peak_top`, `lap()`)."""
+    """Peak memory of a process and every descendant; the process is this one unless
+    `pid` is given. Two sums: of resident sets (RSS, which counts a page that forked
+    processes share once per process: Airflow's LocalExecutor workers and task processes
+    are forks) and of proportional sets (PSS, which shares such a page out among them:
+    what the tree takes from the machine). At each PSS peak the largest processes are
+    kept (`peak_top`, `lap()`).
 
-    def __init__(self, pid: int | None = None, interval: float = 0.2) -> None:
+    RSS (`/proc/PID/statm`, a counter) is summed every `interval` seconds. PSS needs the
+    kernel to walk every page of every process (`/proc/PID/smaps_rollup`): 0.1 s or more
+    for a process of a few GiB, during which the process cannot map memory. Sampled at the
+    RSS pace it took a core from the two this machine has and slowed what it measured, so
+    PSS is read only when the RSS sum reaches a new high for the lap (PSS peaks where RSS
+    does: the two differ by the pages forks share) and at least every `pss_every` seconds,
+    never more often than every `pss_gap` seconds. `cpu_seconds`: what sampling cost."""
+
+    def __init__(
+        self,
+        pid: int | None = None,
+        interval: float = 0.2,
+        pss_every: float = 15.0,
+        pss_gap: float = 3.0,
+    ) -> None:
         super().__init__(daemon=True)
         self.process = psutil.Process(pid)
-        self.interval = interval
+        self.interval, self.pss_every, self.pss_gap = interval, pss_every, pss_gap
         self.peak = 0  # RSS sum
         self.peak_pss = 0
         self.peak_top: list[tuple[int, str]] = []
+        self.cpu_seconds = 0.0
         self._lap = Peak(0, 0, [])
+        self._laps = 0
+        self._lock = threading.Lock()
         self._halt = threading.Event()
 
-    def run(self) -> None:
-        while not self._halt.is_set():
-            rss = pss = 0
-            sizes = []
+    def _tree(self) -> list[psutil.Process]:
+        try:
+            return [self.process, *self.process.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def _pss(self, tree: list[psutil.Process]) -> tuple[int, list[tuple[int, str]]]:
+        sizes = []
+        for proc in tree:
             try:
-                tree = [self.process, *self.process.children(recursive=True)]
+                pss = proc.memory_full_info().pss
+                label = " ".join(proc.cmdline())[:120] or proc.name()
             except psutil.Error:
-                tree = []
+                continue
+            sizes.append((pss, label))
+        return sum(size for size, _ in sizes), sorted(sizes, reverse=True)[:5]
+
+    def run(self) -> None:
+        last_pss = -self.pss_every
+        rss_at_pss, laps = 0, 0  # the highest RSS sum PSS was read at, this lap
+        while not self._halt.is_set():
+            if laps != self._laps:
+                rss_at_pss, laps = 0, self._laps
+            tree = self._tree()
+            rss = 0
             for proc in tree:
                 try:
-                    info = proc.memory_full_info()
-                    label = " ".join(proc.cmdline())[:120] or proc.name()
+                    rss += proc.memory_info().rss
                 except psutil.Error:
                     continue
-                rss += info.rss
-                pss += info.pss
-                sizes.append((info.pss, label))
-            top = sorted(sizes, reverse=True)[:5]
             self.peak = max(self.peak, rss)
-            if pss > self.peak_pss:
-                self.peak_pss, self.peak_top = pss, top
-            lap = self._lap
-            self._lap = Peak(
-                max(lap.rss, rss), max(lap.pss, pss), top if pss > lap.pss else lap.top
-            )
+            since = time.monotonic() - last_pss
+            pss, top = 0, []
+            if since >= self.pss_every or (rss > rss_at_pss and since >= self.pss_gap):
+                last_pss, rss_at_pss = time.monotonic(), max(rss_at_pss, rss)
+                pss, top = self._pss(tree)
+                if pss > self.peak_pss:
+                    self.peak_pss, self.peak_top = pss, top
+            with self._lock:
+                lap = self._lap
+                if laps == self._laps:  # a sample taken across `lap()` counts in neither
+                    self._lap = Peak(
+                        max(lap.rss, rss), max(lap.pss, pss), top if pss > lap.pss else lap.top
+                    )
+            self.cpu_seconds = time.thread_time()
             self._halt.wait(self.interval)
 
     def lap(self) -> Peak:
         """The peaks since the last lap (or the start); the next lap starts now. `stop()`
         still returns the peak over the whole run."""
-        lap, self._lap = self._lap, Peak(0, 0, [])
+        with self._lock:
+            lap, self._lap = self._lap, Peak(0, 0, [])
+            self._laps += 1
         return lap
 
     def stop(self) -> int:

@@ -10,8 +10,10 @@ The institution is generated into the landing folder first (not timed). Then eac
 marked failed), triggered through the REST API, waited for and paused again, so that
 only this run of it counts; a DAG's time starts at its trigger. Reported: wall time per
 DAG and in total, peak resident memory of Airflow's whole process tree (scheduler, API
-server, DAG processor, triggerer and every task process; sampled every 0.2 s), overall
-and while each DAG ran, and the slowest tasks: where the time goes. Written to `benchmarks/results/airflow.json`.
+server, DAG processor, triggerer and every task process; RSS summed every 0.2 s, PSS at
+the RSS highs: `_common.TreeRssSampler`), overall and while each DAG ran, the CPU the
+sampling took, and the slowest tasks: where the time goes. Written to
+`benchmarks/results/airflow.json`.
 """
 
 from __future__ import annotations
@@ -198,6 +200,7 @@ def main() -> None:
     )
     for size, command in sampler.peak_top:
         print(f"  {size / 2**30:6.2f} GiB  {command}")
+    print(f"memory sampling took {sampler.cpu_seconds:.1f} s of CPU")
     print("slowest tasks:")
     for seconds, name in slowest:
         print(f"  {seconds:8.1f} s  {name}")
@@ -209,6 +212,7 @@ def main() -> None:
             "total_seconds": round(total, 1),
             "peak_rss_gib": round(peak / 2**30, 2),
             "peak_pss_gib": round(sampler.peak_pss / 2**30, 2),
+            "sampler_cpu_seconds": round(sampler.cpu_seconds, 1),
             "load_average": os.getloadavg(),
             "dags": runs,
         },

@@ -37,6 +37,9 @@ from airflow.sdk import Param, dag, task
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    # one run at a time, like every DAG of ours: a second would only queue on the pool,
+    # holding a run slot (and a triggered run would race the day's scheduled one)
+    max_active_runs=1,
     tags=["steward", "ingest", "identified-zone"],
     default_args={"owner": "data-engineering", "retries": 1},
     params={

@@ -45,6 +45,7 @@ def test_when_a_dag_is_inspected_then_it_follows_the_house_rules(dagbag, path):
     assert dag is not None, f"{path.name} must define a DAG with dag_id '{path.stem}'"
     assert dag.tags, f"{dag.dag_id}: tags missing"
     assert dag.catchup is False, f"{dag.dag_id}: catchup must be False"
+    assert dag.max_active_runs == 1, f"{dag.dag_id}: one run at a time (max_active_runs=1)"
     assert dag.doc_md and len(dag.doc_md.strip()) > 80, f"{dag.dag_id}: doc_md too short"
     default_args = dag.default_args or {}
     assert default_args.get("owner") not in (None, "", "airflow"), f"{dag.dag_id}: set an owner"

@@ -137,3 +137,37 @@ def test_when_the_key_is_rotated_then_every_pseudonym_changes_and_the_old_key_is
     key_text = KEY
     for store in ("identified", "warehouse", "audit"):
         assert key_text.encode() not in (home / f"{store}.duckdb").read_bytes()
+
+
+PAST_WEEKS = "assert_student_week_features_hold_only_past_weeks"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        # a later week's logins counted in week 2's running total
+        """update marts.fct_student_week_features f set logins_to_date = logins_to_date + 1
+        where week_number = 2 and student_week_key = (
+            select min(student_week_key) from marts.fct_student_week_features
+            where week_number = 2)""",
+        # week 1 missing: week 2's total can no longer be traced back to week 0
+        """delete from marts.fct_student_week_features
+        where week_number = 1 and student_week_key = (
+            select min(student_week_key) from marts.fct_student_week_features
+            where week_number = 1)""",
+    ],
+    ids=["future-week-counted", "week-missing"],
+)
+def test_when_a_running_total_is_not_the_sum_of_past_weeks_then_the_dbt_test_fails(
+    built_home, use_home, tmp_path, damage
+):
+    from steward import dbt
+
+    home = use_home(tmp_path / "damaged")
+    shutil.copytree(built_home, home)
+    dbt.run("test", "--select", PAST_WEEKS)  # passes on the build as made
+    con = duckdb.connect(str(home / "warehouse.duckdb"))
+    assert con.execute(damage).fetchall() == [(1,)]
+    con.close()
+    with pytest.raises(RuntimeError, match=PAST_WEEKS):
+        dbt.run("test", "--select", PAST_WEEKS)
