@@ -3,9 +3,9 @@
 -- this week's count, and week 0's its own count (the spine numbers an enrolment's weeks
 -- 0, 1, 2 ... with no gap). By induction every week then holds the sum of weeks 0..w and
 -- of no later week. Equi-joins only: recomputing every sum with a join on
--- `week_number <=` paired each week with all the weeks before it (25 s at 50,000
--- students, against a few seconds for this). Returns every row that differs, including
--- a week after the first whose previous week is missing.
+-- `week_number <=` paired each week with all the weeks before it (15-18 s at 50,000
+-- students in DuckDB alone, against 7 s for this). Returns every row that differs,
+-- including a week after the first whose previous week is missing.
 with
 
 features as (

@@ -146,7 +146,7 @@ PAST_WEEKS = "assert_student_week_features_hold_only_past_weeks"
     "damage",
     [
         # a later week's logins counted in week 2's running total
-        """update marts.fct_student_week_features f set logins_to_date = logins_to_date + 1
+        """update marts.fct_student_week_features set logins_to_date = logins_to_date + 1
         where week_number = 2 and student_week_key = (
             select min(student_week_key) from marts.fct_student_week_features
             where week_number = 2)""",

@@ -14,7 +14,7 @@ from _common import TreeRssSampler  # noqa: E402
 MIB = 2**20
 # a child that takes 256 MiB (every page written, so resident), says so, then waits
 HOLDER = (
-    "import sys, time; block = bytearray(256 * 2**20); "
+    "import time; block = bytearray(256 * 2**20); "
     "[block.__setitem__(i, 1) for i in range(0, len(block), 4096)]; "
     "print('ready', flush=True); time.sleep(30)"
 )
