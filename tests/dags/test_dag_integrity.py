@@ -69,10 +69,30 @@ def test_when_a_task_opens_a_store_then_it_runs_in_that_stores_one_slot_pool(dag
     dag = dagbag.dags[path.stem]
     exempt = NO_STORE.get(dag.dag_id, set())
     unpooled = sorted(
-        t.task_id for t in dag.tasks if t.pool not in POOLS and t.task_id not in exempt
+        t.task_id
+        for t in dag.tasks
+        if t.pool not in POOLS and t.task_id not in exempt and not _dbt_watcher(t)
     )
     assert unpooled == [], f"{dag.dag_id}: tasks outside every *_writer pool: {unpooled}"
     assert exempt <= set(dag.task_ids), f"{dag.dag_id}: NO_STORE names tasks it does not have"
+
+
+def _dbt_watcher(task) -> bool:
+    """A Cosmos watcher of the one `dbt build`: it reads its node's outcome from XCom."""
+    return hasattr(task, "model_unique_id") and not task.task_id.endswith("_producer_watcher")
+
+
+def test_when_dbt_watchers_run_outside_the_pool_then_they_never_run_dbt_themselves(dagbag):
+    # A watcher runs dbt for its node (writing the warehouse) only on a retry, or when the
+    # build failed or was skipped: so none is retried and each waits for the whole build.
+    dag = dagbag.dags["transform_warehouse"]
+    watchers = [t for t in dag.tasks if _dbt_watcher(t)]
+    assert len(watchers) >= 2 * 20, "one watcher per model and one per model's tests"
+    producer = dag.get_task("dbt.dbt_producer_watcher")
+    for task in watchers:
+        assert task.retries == 0, f"{task.task_id} would run dbt itself on a retry"
+        assert producer.task_id in task.get_flat_relative_ids(upstream=True), task.task_id
+        assert task.trigger_rule == "all_success", task.task_id
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.stem)

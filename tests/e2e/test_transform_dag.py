@@ -33,10 +33,12 @@ def test_when_transform_warehouse_runs_after_ingest_then_every_model_is_built_an
     model_files = sorted(p.stem for p in (DAGS.parent / "dbt_project" / "models").rglob("*.sql"))
     models = sorted(m[1] for t in dbt_tasks if (m := re.fullmatch(r"dbt\.(\w+)\.run", t)))
     assert models == model_files
-    # the watchers run dbt themselves if the one `dbt build` did not get to their node:
-    # every task that can write is in the pool; only the producer's done-gate is not
-    unpooled = [t for t in dbt_tasks if transform.get_task(t).pool != "warehouse_writer"]
-    assert unpooled == ["dbt.dbt_producer_watcher_done"]
+    # only the one `dbt build` writes, in the pool; the watchers read its outcome side by
+    # side, and are never retried (a retried watcher would run dbt itself, outside the pool)
+    pooled = [t for t in dbt_tasks if transform.get_task(t).pool == "warehouse_writer"]
+    assert pooled == ["dbt.dbt_producer_watcher"]
+    watchers = [t for t in dbt_tasks if t.endswith((".run", ".test"))]
+    assert {transform.get_task(t).retries for t in watchers} == {0}
 
     run = transform.test()
     assert run.state == "success"
