@@ -65,6 +65,18 @@ def fail_other_runs(api: httpx.Client, dag_id: str, keep: str | None) -> None:
             api.patch(f"/dags/{dag_id}/dagRuns/{other['dag_run_id']}", json={"state": "failed"})
 
 
+def settle(api: httpx.Client, dag_id: str, seconds: float = 20) -> None:
+    """Fail the scheduler's own run of a just-unpaused DAG as soon as it appears, before
+    its tasks hold a store, for `seconds` (a few scheduler loops). Stopping as soon as the
+    DAG's next run lay in the future missed the run of `score_students` (an asset or a
+    time schedule), whose training then held the warehouse; ours failed on the lock and
+    waited 300 s for its retry. The time spent here is reported apart from the runs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        fail_other_runs(api, dag_id, keep=None)
+        time.sleep(0.5)
+
+
 def run_once(api: httpx.Client, dag_id: str, conf: dict, timeout: float) -> dict:
     """Unpause `dag_id`, let the scheduler start (and fail) its own latest run, then
     trigger one run, wait for it and pause the DAG again."""
@@ -76,11 +88,9 @@ def run_once(api: httpx.Client, dag_id: str, conf: dict, timeout: float) -> dict
     # asset events queued while it was paused would start a second run
     api.delete(f"/dags/{dag_id}/assets/queuedEvents")
     api.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-    # fail the scheduler's own run as soon as it appears, before its tasks hold a store
-    quiet_until = time.monotonic() + 20  # a few scheduler loops
-    while time.monotonic() < quiet_until:
-        fail_other_runs(api, dag_id, keep=None)
-        time.sleep(0.5)
+    settling = time.perf_counter()
+    settle(api, dag_id)
+    settled = time.perf_counter() - settling
     created = api.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
     created.raise_for_status()
     run_id = created.json()["dag_run_id"]
@@ -100,6 +110,7 @@ def run_once(api: httpx.Client, dag_id: str, conf: dict, timeout: float) -> dict
     return {
         "state": run["state"],
         "seconds": round(seconds, 1),
+        "settle_seconds": round(settled, 1),
         "tasks": {
             t["task_id"]: {"state": t["state"], "seconds": round(t["duration"] or 0, 1)}
             for t in tasks
@@ -193,6 +204,11 @@ def main() -> None:
             f"{run['peak_rss_gib']:>10.2f}{run['peak_pss_gib']:>10.2f}"
         )
     print(f"{'total':<30}{'':>10}{total:>10.0f}")
+    dag_seconds = sum(run["seconds"] for run in runs.values())
+    print(
+        f"of which the DAG runs (trigger to finish) {dag_seconds:.0f} s; the rest is this "
+        "benchmark unpausing each DAG and failing the scheduler's own run"
+    )
     print(
         f"peak memory of Airflow's process tree: {sampler.peak_pss / 2**30:.2f} GiB "
         f"(PSS: shared pages counted once), {peak / 2**30:.2f} GiB (RSS summed); "
@@ -210,6 +226,7 @@ def main() -> None:
             "students": args.students,
             "vle_statements": statements,
             "total_seconds": round(total, 1),
+            "dag_run_seconds": round(sum(run["seconds"] for run in runs.values()), 1),
             "peak_rss_gib": round(peak / 2**30, 2),
             "peak_pss_gib": round(sampler.peak_pss / 2**30, 2),
             "sampler_cpu_seconds": round(sampler.cpu_seconds, 1),
