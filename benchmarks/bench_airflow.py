@@ -67,10 +67,11 @@ def fail_other_runs(api: httpx.Client, dag_id: str, keep: str | None) -> None:
 
 def settle(api: httpx.Client, dag_id: str, seconds: float = 20) -> None:
     """Fail the scheduler's own run of a just-unpaused DAG as soon as it appears, before
-    its tasks hold a store, for `seconds` (a few scheduler loops). Stopping as soon as the
-    DAG's next run lay in the future missed the run of `score_students` (an asset or a
-    time schedule), whose training then held the warehouse; ours failed on the lock and
-    waited 300 s for its retry. The time spent here is reported apart from the runs."""
+    its tasks hold a store, for `seconds` (a few scheduler loops, and time for a task it
+    had already started to be stopped). Stopping sooner (once the DAG's next run lay in
+    the future, or once that run had been failed) let `score_students`' own training hold
+    the warehouse; ours failed on the lock and waited 300 s for its retry. The time spent
+    here is reported apart from the runs (docs/performance.md)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         fail_other_runs(api, dag_id, keep=None)
