@@ -229,7 +229,7 @@ def _chunks(
     fewer), problems in line order; `columnar`: Arrow arrays, else lists. `names`: the
     columns every chunk has, even one without rows.
 
-    The first chunks are smaller (from one block, growing fourfold up to `chunk_size`):
+    The first chunks are smaller (from one block, doubling up to `chunk_size`):
     the loader waits for the first chunk of every file, and loading a chunk takes several
     times as long as framing it, so each later chunk is framed while the one before
     loads. With 200,000-row first chunks the loader waited 0.5 to 1.2 s at the start of
