@@ -81,7 +81,6 @@ def watch_after_the_build(group: TaskGroup) -> TaskGroup:
             producer >> task
     for task in watchers(group):
         task.pool = "default_pool"  # Airflow's own, always there
-        task.pool_slots = 1
         task.retries = 0
     return group
 
