@@ -58,6 +58,7 @@ def test_when_us_shaped_numbers_in_uk_text_then_no_us_entity_types(detector):
         # random hex shaped like a phone number (0216437952) or a postcode (E49 1FD)
         pytest.param("correlation_id=01a22b74-00fb-7a83-81fb-0216437952ab", id="uuid"),
         pytest.param('{"run_id": "pii-columns-20261130T074340-e491fd"}', id="run_id"),
+        pytest.param('{"model_version": "20261201T062622-a124ef"}', id="model_version"),
     ],
 )
 def test_when_allow_listed_term_then_not_reported(detector, text):
