@@ -318,10 +318,9 @@ def _load_file(
         result.rows_in += len(chunk.lines) + len(chunk.problems)
         if not chunk.lines:
             continue
-        sources.register_chunk(con, adapter, chunk)
+        rows = sources.chunk_relation(con, adapter, chunk)
         for target, sql in adapter.targets.items():
-            con.execute(f"insert into {stages[target]} by name {sql}")
-        con.unregister("src")
+            rows.query("src", f"insert into {stages[target]} by name {sql}")
 
     lineage = [str(path), digest]
     names = frozenset(stages)
