@@ -42,6 +42,37 @@ def machine() -> dict:
     }
 
 
+def machine_speed(repeats: int = 3) -> dict:
+    """Seconds this machine takes for two fixed pieces of work, best of `repeats`: a
+    Python loop (one core) and a DuckDB aggregation (every core). Machines of the same
+    kind are not equally fast: the same code once took 2.2 times as long in one session
+    as in the next, hours apart (docs/performance.md). Results from different sessions
+    compare through these figures."""
+    import duckdb
+
+    def python_loop() -> None:
+        total = 0
+        for i in range(10_000_000):
+            total += i * i
+
+    con = duckdb.connect()
+    con.execute("set threads = ?", [psutil.cpu_count()])
+
+    def duckdb_aggregate() -> None:
+        con.execute("select sum(hash(i)) from range(300000000) t(i)").fetchone()
+
+    out = {}
+    for name, work in (("python_loop_s", python_loop), ("duckdb_aggregate_s", duckdb_aggregate)):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        out[name] = round(min(times), 3)
+    con.close()
+    return out
+
+
 def save(name: str, results: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import TreeRssSampler, save  # noqa: E402
+from _common import TreeRssSampler, machine_speed, save  # noqa: E402
 
 STEWARD = str(Path(sys.executable).with_name("steward"))
 BENCH_KEY = "bench-only-pseudonymisation-key-not-for-real-data"
@@ -197,6 +197,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build here and keep it (default: temp dir)")
     args = parser.parse_args()
 
+    speed = machine_speed()
+    print(f"machine speed (best of 3, seconds): {speed}")
     runs = []
     for students in args.students:
         work = (
@@ -211,7 +213,8 @@ def main() -> None:
                 shutil.rmtree(work, ignore_errors=True)
     print()
     print_table(runs)
-    print(f"written {save('platform', {'runs': runs, 'load_average': os.getloadavg()})}")
+    results = {"runs": runs, "load_average": os.getloadavg(), "machine_speed": speed}
+    print(f"written {save('platform', results)}")
 
 
 if __name__ == "__main__":
