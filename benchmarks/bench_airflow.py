@@ -9,8 +9,8 @@ The institution is generated into the landing folder first (not timed). The sche
 creates no runs of its own (`[scheduler] use_job_schedule = False`): each DAG of
 `steward.demo.PIPELINE` is unpaused, triggered through the REST API with its conf, waited
 for and paused again, so that only this run of it counts; a DAG's time starts at its
-trigger. Reported: wall time per
-DAG and in total, peak resident memory of Airflow's whole process tree (scheduler, API
+trigger. Reported: how fast the machine is (`_common.machine_speed`), wall time per DAG
+and in total, peak resident memory of Airflow's whole process tree (scheduler, API
 server, DAG processor, triggerer and every task process; RSS summed every 0.2 s, PSS at
 the RSS highs: `_common.TreeRssSampler`), overall and while each DAG ran, the CPU the
 sampling took, and the slowest tasks: where the time goes. Written to

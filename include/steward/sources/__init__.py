@@ -35,10 +35,10 @@ __all__ = [
     "ADAPTERS",
     "Adapter",
     "UnknownFormatError",
+    "chunk_relation",
     "detect",
     "frame",
     "parse_file",
-    "chunk_relation",
     "unread_fields",
 ]
 

@@ -21,20 +21,17 @@ def attendance_chunk(first_line: int) -> Chunk:
 
 def test_when_chunks_load_in_one_transaction_then_each_is_released_before_the_commit():
     adapter = next(a for a in sources.ADAPTERS if a.name == "jisc_attendance")
-    ((target, sql),) = adapter.targets.items()
+    ((_, sql),) = adapter.targets.items()
     con = duckdb.connect()
     baseline = pa.total_allocated_bytes()
     chunk_bytes = 0
     con.begin()
-    created = False
     for n in range(CHUNKS):
         chunk = attendance_chunk(n * ROWS)
         chunk_bytes = max(chunk_bytes, pa.total_allocated_bytes() - baseline)
         rows = sources.chunk_relation(con, adapter, chunk)
-        if not created:
-            rows.query("src", f"create temp table stage as {sql} limit 0")
-            created = True
-        rows.query("src", f"insert into stage by name {sql}")
+        statement = "insert into stage by name" if n else "create temp table stage as"
+        rows.query("src", f"{statement} {sql}")
         del chunk, rows
     held = pa.total_allocated_bytes() - baseline
     assert con.execute("select count(*) from stage").fetchone()[0] == ROWS * CHUNKS
